@@ -1,0 +1,26 @@
+/**
+ * The rule IDs of /shared/domain/RULES.md that the domain functions enforce.
+ * Every refusal and every refund names one of them, so that support, logs and
+ * tests can point at the clause that decided.
+ */
+export type RuleId =
+  | 'R-PRICE-SNAPSHOT'
+  | 'R-CHARGE'
+  | 'R-CHARGE-MAX'
+  | 'R-MINMAX'
+  | 'R-ONE-ACTIVE-PER-LINK'
+  | 'R-START-WINDOW'
+  | 'R-CANCEL-FULL'
+  | 'R-PARTIAL'
+  | 'R-CANCEL-REQUEST'
+  | 'R-CANCEL-STALLED'
+  | 'R-AUTO-CANCEL'
+  | 'R-NO-REFUND-DONE'
+  | 'R-CANCEL-NO-REFUND'
+  | 'R-REFILL-SERVICE'
+  | 'R-REFILL-STATUS'
+  | 'R-REFILL-COOLDOWN'
+  | 'R-REFILL-WINDOW'
+  | 'R-REFILL-NEED'
+  | 'R-REFILL-VOID'
+  | 'R-BALANCE';
