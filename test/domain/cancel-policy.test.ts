@@ -1,0 +1,92 @@
+import fc from 'fast-check';
+import { CancelInput, decideCancel } from '../../domain/cancel-policy';
+import { ORDER_STATUSES } from '../../domain/order-status';
+
+const H = 60 * 60 * 1000;
+const D = 24 * H;
+const placedAt = Date.UTC(2025, 2, 1, 0, 0, 0);
+const base: CancelInput = {
+  status: 'pending', placedAt, startedAt: null, now: placedAt + H, serviceCancelable: true, suspended: false,
+};
+
+describe('decideCancel', () => {
+  it('R-CANCEL-REQUEST: a pending order of a cancelable service can be canceled (the provider is asked)', () => {
+    expect(decideCancel(base)).toEqual({ allowed: true, rule: 'R-CANCEL-REQUEST' });
+  });
+
+  it('R-CANCEL-REQUEST: an in-progress order of a cancelable service can be canceled', () => {
+    expect(decideCancel({ ...base, status: 'in_progress', startedAt: placedAt + 2 * H, now: placedAt + 5 * H }))
+      .toEqual({ allowed: true, rule: 'R-CANCEL-REQUEST' });
+  });
+
+  it('R-NO-REFUND-DONE: a completed order cannot be canceled', () => {
+    expect(decideCancel({ ...base, status: 'completed' })).toEqual({
+      allowed: false, rule: 'R-NO-REFUND-DONE', reason: 'order is already completed',
+    });
+  });
+
+  it.each([
+    ['partial', /already partially completed/],
+    ['canceled', /already canceled/],
+    ['rejected', /never paid/],
+    ['new', /still being placed/],
+    ['dispatch_uncertain', /being confirmed with the provider.*support/],
+  ] as const)('R-CANCEL-REQUEST: a %s order is refused with a reason the user understands', (status, reason) => {
+    const d = decideCancel({ ...base, status });
+    expect(d.allowed).toBe(false);
+    if (!d.allowed) expect(d.reason).toMatch(reason);
+  });
+
+  it('R-CANCEL-REQUEST: a second cancel while one is being carried out is refused', () => {
+    expect(decideCancel({ ...base, cancelRequested: true })).toEqual({
+      allowed: false, rule: 'R-CANCEL-REQUEST', reason: 'a cancel request is already in progress',
+    });
+  });
+
+  const noCancel: CancelInput = { ...base, serviceCancelable: false };
+
+  it('R-CANCEL-STALLED: without cancel support, an order not started at exactly 10 days is still refused, with the date', () => {
+    const d = decideCancel({ ...noCancel, now: placedAt + 10 * D });
+    expect(d).toEqual({
+      allowed: false,
+      rule: 'R-CANCEL-STALLED',
+      reason: 'this service does not support cancellation; it can be canceled if the order has not started ' +
+        'more than 10 days after it was placed (after 2025-03-11T00:00:00.000Z)',
+    });
+  });
+
+  it('R-CANCEL-STALLED: without cancel support, an order not started for more than 10 days can be canceled', () => {
+    expect(decideCancel({ ...noCancel, now: placedAt + 10 * D + 1 })).toEqual({ allowed: true, rule: 'R-CANCEL-STALLED' });
+  });
+
+  it('R-CANCEL-STALLED: without cancel support, a started order is refused, however old', () => {
+    const d = decideCancel({ ...noCancel, status: 'in_progress', startedAt: placedAt + 11 * D, now: placedAt + 20 * D });
+    expect(d).toEqual({
+      allowed: false, rule: 'R-CANCEL-STALLED',
+      reason: 'this service does not support cancellation and the order has already started',
+    });
+  });
+
+  it('R-CANCEL-STALLED: without cancel support, an order whose execution is suspended can be canceled, even started', () => {
+    expect(decideCancel({ ...noCancel, status: 'in_progress', startedAt: placedAt + H, now: placedAt + 2 * D, suspended: true }))
+      .toEqual({ allowed: true, rule: 'R-CANCEL-STALLED' });
+  });
+
+  it('R-CANCEL-STALLED: refuses instants that are not whole milliseconds', () => {
+    expect(() => decideCancel({ ...base, now: NaN })).toThrow(/now/);
+  });
+
+  it('R-CANCEL-REQUEST: every refusal carries a non-empty reason, and only pending/in_progress are ever allowed', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...ORDER_STATUSES), fc.boolean(), fc.boolean(), fc.boolean(),
+        fc.integer({ min: 0, max: 30 * D }),
+        (status, serviceCancelable, suspended, cancelRequested, offset) => {
+          const d = decideCancel({ status, placedAt, startedAt: null, now: placedAt + offset, serviceCancelable, suspended, cancelRequested });
+          if (d.allowed) expect(['pending', 'in_progress']).toContain(status);
+          else expect(d.reason.length).toBeGreaterThan(10);
+        },
+      ),
+    );
+  });
+});
