@@ -1,0 +1,100 @@
+/**
+ * The one way tests get a Temporal server (see README, "Temporal for tests"):
+ *   1. TEMPORAL_ADDRESS=host:port         → that real server (no time skipping);
+ *   2. TEMPORAL_TEST_SERVER_PATH=/path    → Temporal's official time-skipping test server binary,
+ *                                            started through the SDK's `existing-path` option;
+ *   3. otherwise                          → our in-memory server (test/temporal-server), time-skipping.
+ * Every workflow and API test uses this helper, so the same test files run unchanged on all three.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { startInMemoryTemporalServer } from '../temporal-server';
+import type { InMemoryTemporalServer } from '../temporal-server';
+
+export type TemporalKind = 'real-server' | 'official-test-server' | 'in-memory';
+
+export interface TestTemporal {
+  env: TestWorkflowEnvironment;
+  kind: TemporalKind;
+  address: string;
+  /** Whether this server implements ListWorkflowExecutions (the official test server does not). */
+  supportsVisibility: boolean;
+  teardown(): Promise<void>;
+}
+
+export function temporalKindFromEnvironment(): TemporalKind {
+  if (process.env.TEMPORAL_ADDRESS) return 'real-server';
+  if (process.env.TEMPORAL_TEST_SERVER_PATH) return 'official-test-server';
+  return 'in-memory';
+}
+
+export function describeTemporalKind(kind: TemporalKind): string {
+  switch (kind) {
+    case 'real-server':
+      return `real Temporal server at ${process.env.TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS)`;
+    case 'official-test-server':
+      return `official time-skipping test server ${process.env.TEMPORAL_TEST_SERVER_PATH} (TEMPORAL_TEST_SERVER_PATH)`;
+    default:
+      return 'in-memory time-skipping server (test/temporal-server)';
+  }
+}
+
+let runtimeInstalled = false;
+/** Worker logs at WARN and above: test output stays readable, failures still show. */
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as 'WARN') ?? 'WARN') });
+  } catch {
+    // Already installed by another helper in this process: keep it.
+  }
+}
+
+export async function startTestTemporal(): Promise<TestTemporal> {
+  installQuietRuntime();
+  const kind = temporalKindFromEnvironment();
+  if (kind === 'real-server') {
+    const address = process.env.TEMPORAL_ADDRESS!;
+    const env = await TestWorkflowEnvironment.createFromExistingServer({
+      address,
+      namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+    });
+    return { env, kind, address, supportsVisibility: true, teardown: () => env.teardown() };
+  }
+  if (kind === 'official-test-server') {
+    const env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! } },
+    });
+    return { env, kind, address: env.address, supportsVisibility: false, teardown: () => env.teardown() };
+  }
+  const server = await startInMemoryTemporalServer();
+  const env = await connectTimeSkippingEnvironment(server);
+  return {
+    env,
+    kind,
+    address: server.address,
+    supportsVisibility: true,
+    teardown: async () => {
+      await env.teardown();
+      await server.shutdown();
+    },
+  };
+}
+
+/**
+ * The SDK builds its time-skipping environment with TestWorkflowEnvironment.create (public in
+ * JavaScript, marked private in its typings); createTimeSkipping() is that call plus a download.
+ * We make the same call against our own server, so tests get the SDK's own TimeSkippingClient.
+ */
+async function connectTimeSkippingEnvironment(server: InMemoryTemporalServer): Promise<TestWorkflowEnvironment> {
+  const create = (TestWorkflowEnvironment as unknown as {
+    create(options: object): Promise<TestWorkflowEnvironment>;
+  }).create.bind(TestWorkflowEnvironment);
+  return create({
+    server: { type: 'existing' },
+    address: server.address,
+    namespace: 'default',
+    supportsTimeSkipping: true,
+  });
+}

@@ -1,0 +1,28 @@
+/** Activities for the conformance workflows. Attempt counts come from the activity's own context. */
+import { ApplicationFailure, Context, sleep } from '@temporalio/activity';
+
+export async function failTimes(failures: number): Promise<string> {
+  const { attempt } = Context.current().info;
+  if (attempt <= failures) throw new Error(`attempt ${attempt} fails on purpose`);
+  return `succeeded on attempt ${attempt}`;
+}
+
+export async function failNonRetryable(): Promise<string> {
+  throw ApplicationFailure.nonRetryable('provider refused for good', 'Refused');
+}
+
+export async function sleepFor(ms: number): Promise<string> {
+  await sleep(ms);
+  return 'woke';
+}
+
+export async function heartbeatThenStall(): Promise<string> {
+  const { attempt } = Context.current().info;
+  Context.current().heartbeat({ attempt });
+  if (attempt === 1) await sleep(2_000); // no heartbeat: the heartbeat timeout must fire
+  return `finished on attempt ${attempt}`;
+}
+
+export async function echo(text: string): Promise<string> {
+  return text;
+}

@@ -1,0 +1,135 @@
+/**
+ * Small workflows, one Temporal feature each, whose histories the conformance suite checks.
+ * Workflow code: deterministic, no Node built-ins; activities are imported as types only.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type * as activities from './activities';
+
+const quick = proxyActivities<typeof activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
+export async function activityRetry(failures: number): Promise<string> {
+  return quick.failTimes(failures);
+}
+
+export async function activityNonRetryable(): Promise<string> {
+  return quick.failNonRetryable();
+}
+
+export async function activityTimeout(): Promise<string> {
+  const slow = proxyActivities<typeof activities>({
+    startToCloseTimeout: '300ms',
+    retry: { maximumAttempts: 2, initialInterval: '100ms' },
+  });
+  return slow.sleepFor(2_000);
+}
+
+export async function heartbeatTimeout(): Promise<string> {
+  const beating = proxyActivities<typeof activities>({
+    startToCloseTimeout: '10s',
+    heartbeatTimeout: '300ms',
+    retry: { maximumAttempts: 2, initialInterval: '100ms' },
+  });
+  return beating.heartbeatThenStall();
+}
+
+export async function timer(ms: number): Promise<number> {
+  const before = Date.now();
+  await sleep(ms);
+  return Date.now() - before;
+}
+
+export const addSignal = defineSignal<[number]>('add');
+export const totalQuery = defineQuery<number>('total');
+export const doneSignal = defineSignal('done');
+
+export async function signalSum(): Promise<number> {
+  let total = 0;
+  let done = false;
+  setHandler(addSignal, (n) => void (total += n));
+  setHandler(doneSignal, () => void (done = true));
+  setHandler(totalQuery, () => total);
+  await condition(() => done);
+  return total;
+}
+
+export const setValueUpdate = defineUpdate<string, [number]>('setValue');
+export const finishSignal = defineSignal('finish');
+
+export async function updatable(): Promise<number> {
+  let value = 0;
+  let finished = false;
+  setHandler(
+    setValueUpdate,
+    (next) => {
+      value = next;
+      return `value is ${next}`;
+    },
+    {
+      validator: (next) => {
+        if (next < 0) throw new Error(`negative values are refused: ${next}`);
+      },
+    },
+  );
+  setHandler(finishSignal, () => void (finished = true));
+  setHandler(totalQuery, () => value);
+  await condition(() => finished);
+  return value;
+}
+
+export async function continuing(runsLeft: number, total: number): Promise<number> {
+  if (runsLeft === 0) return total + workflowInfo().continuedFromExecutionRunId!.length * 0;
+  await sleep(10);
+  return continueAsNew<typeof continuing>(runsLeft - 1, total + 1);
+}
+
+export async function cancellable(): Promise<string> {
+  try {
+    await sleep('1 day');
+    return 'slept';
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+    await CancellationScope.nonCancellable(() => quick.echo('cleanup'));
+    throw error;
+  }
+}
+
+export async function waitsForever(): Promise<void> {
+  await condition(() => false);
+}
+
+export async function child(name: string): Promise<string> {
+  return `hello ${name}`;
+}
+
+export async function parent(): Promise<string> {
+  return executeChild(child, { args: ['child'], workflowId: `${workflowInfo().workflowId}-child` });
+}
+
+export async function failing(): Promise<void> {
+  throw ApplicationFailure.nonRetryable('business rule broken', 'RuleBroken');
+}
+
+export async function threeActivitiesAndATimer(): Promise<string> {
+  const a = await quick.echo('a');
+  await sleep('1 minute');
+  const b = await quick.echo('b');
+  const c = await quick.echo('c');
+  return a + b + c;
+}
