@@ -7,4 +7,8 @@ module.exports = {
   testTimeout: 120000,
   // Workflow tests start a worker per file; two cores means two jest workers at most.
   maxWorkers: 2,
+  // One PostgreSQL for the whole run (DATABASE_URL, else embedded) with a migrated template
+  // database; test/support/database.ts createTestDatabase() copies it per test file.
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
 };
