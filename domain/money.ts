@@ -94,14 +94,25 @@ export function formatMoney(x: MoneyInput): string {
   return d.toFixed(MONEY_SCALE);
 }
 
+/**
+ * The value to round: text is parsed like decimal(); a Decimal is an intermediate result
+ * (e.g. 2/3 at full precision) and is taken as it is, whatever its number of decimals.
+ */
+function unrounded(x: MoneyInput): Decimal {
+  if (typeof x === 'string') return decimal(x);
+  if (!Decimal.isDecimal(x)) throw new TypeError(`amount must be a decimal string or Decimal, got ${typeof x}`);
+  if (!x.isFinite()) throw new RangeError(`amount must be finite, got ${x.toString()}`);
+  return new Dec(x);
+}
+
 /** R-CHARGE: half-up to 5 decimals. Use once, on the final charge. */
 export function roundCharge(x: MoneyInput): Decimal {
-  return decimal(x).toDecimalPlaces(MONEY_SCALE, Decimal.ROUND_HALF_UP);
+  return unrounded(x).toDecimalPlaces(MONEY_SCALE, Decimal.ROUND_HALF_UP);
 }
 
 /** R-PARTIAL: down (toward zero) to 5 decimals, so a refund never exceeds its exact share. */
 export function roundRefund(x: MoneyInput): Decimal {
-  const d = decimal(x).toDecimalPlaces(MONEY_SCALE, Decimal.ROUND_DOWN);
+  const d = unrounded(x).toDecimalPlaces(MONEY_SCALE, Decimal.ROUND_DOWN);
   return d.isZero() ? new Dec(0) : d;
 }
 

@@ -22,11 +22,11 @@ const rows: [OrderStatus, boolean, string][] = [
 ];
 
 describe('API v2 status mapping', () => {
-  it.each(rows)('R-CANCEL-REQUEST: engine %s with cancelRequested=%s is shown as %j', (status, cancelRequested, api) => {
+  it.each(rows)('API-V2: engine %s with cancelRequested=%s is shown as %j', (status, cancelRequested, api) => {
     expect(toApiV2Status(status, { cancelRequested })).toBe(api);
   });
 
-  it('R-CANCEL-REQUEST: the table has exactly one documented row per status and cancel flag', () => {
+  it('API-V2: the table has exactly one documented row per status and cancel flag', () => {
     expect(API_V2_STATUS_TABLE).toHaveLength(ORDER_STATUSES.length * 2);
     for (const status of ORDER_STATUSES) {
       for (const cancelRequested of [false, true]) {
@@ -45,7 +45,7 @@ describe('API v2 status mapping', () => {
     }
   });
 
-  it('R-CANCEL-FULL: a non-final engine status never shows as a final API status (resellers would stop polling)', () => {
+  it('API-V2: a non-final engine status never shows as a final API status (resellers would stop polling)', () => {
     for (const status of ORDER_STATUSES.filter((s) => !isFinal(s))) {
       for (const cancelRequested of [false, true]) {
         expect(['Pending', 'In progress', 'Processing']).toContain(toApiV2Status(status, { cancelRequested }));
@@ -53,7 +53,7 @@ describe('API v2 status mapping', () => {
     }
   });
 
-  it('R-CANCEL-FULL: an unknown engine status is an error, not a guess', () => {
+  it('API-V2: an unknown engine status is an error, not a guess', () => {
     expect(() => toApiV2Status('shipped' as OrderStatus, { cancelRequested: false })).toThrow(/unknown order status/);
   });
 });

@@ -16,6 +16,16 @@ function halfUpUnits(numerator: bigint, divisor: bigint): bigint {
   return (numerator * 2n + divisor) / (divisor * 2n);
 }
 
+/**
+ * Quantities as panels see them: any number, and round ones (1500, 2500, 300…), which
+ * are where binary floats land just below a half and round the wrong way.
+ */
+const quantityArb = fc.oneof(
+  fc.integer({ min: 1, max: 10_000_000 }),
+  fc.tuple(fc.constantFrom(100, 250, 300, 500, 1000, 1500, 2500, 5000, 7500, 10000), fc.integer({ min: 1, max: 20 }))
+    .map(([q, k]) => q * k),
+);
+
 function formatUnits(units: bigint): string {
   const s = units.toString().padStart(6, '0');
   return `${s.slice(0, -5)}.${s.slice(-5)}`;
@@ -27,6 +37,17 @@ describe('computeCharge', () => {
     expect(computeCharge('0.9', 333)).toBe('0.29970');
     expect(computeCharge('1.2345', 1000)).toBe('1.23450');
     expect(computeCharge('0.27819', 1000)).toBe('0.27819');
+    // Exactly 2.069955 -> 2.06996; in floats 1.37997 * 1500 / 1000 is 2.0699549999999998 -> 2.06995.
+    expect(computeCharge('1.37997', 1500)).toBe('2.06996');
+    expect(computeCharge('2.91525', 300)).toBe('0.87458');
+  });
+
+  it('R-CHARGE: stays exact far beyond 20 significant digits (40-digit rate × 9-digit quantity)', () => {
+    const rate = '12345678901234567890.12345678901234567890';
+    const q = 999_999_999;
+    const rateUnits = BigInt(rate.replace('.', '')); // units of 1e-20
+    const expected = formatUnits(halfUpUnits(rateUnits * BigInt(q), 10n ** 18n)); // /1000 and 1e-20 -> 1e-5
+    expect(computeCharge(rate, q)).toBe(expected);
   });
 
   it('R-CHARGE: the charge rounds half-up at the 5th decimal', () => {
@@ -45,7 +66,7 @@ describe('computeCharge', () => {
 
   it('R-CHARGE: for any 5-decimal rate and quantity, the charge equals the integer half-up oracle', () => {
     fc.assert(
-      fc.property(rateArb(5), fc.integer({ min: 1, max: 10_000_000 }), (rate, quantity) => {
+      fc.property(rateArb(5), quantityArb, (rate, quantity) => {
         // charge in 1e-5 units = rateUnits × quantity / 1000
         const expected = formatUnits(halfUpUnits(rate.units * BigInt(quantity), 1000n));
         expect(computeCharge(rate.text, quantity)).toBe(expected);

@@ -73,6 +73,13 @@ describe('the one rounding rule', () => {
     expect(formatMoney(roundRefund('2.123455'))).toBe('2.12345');
   });
 
+  it('R-PARTIAL: rounding accepts full-precision intermediate results (2/3) but not NaN or Infinity', () => {
+    expect(formatMoney(roundRefund(new Decimal(2).dividedBy(3)))).toBe('0.66666');
+    expect(formatMoney(roundCharge(new Decimal(2).dividedBy(3)))).toBe('0.66667');
+    expect(() => roundCharge(new Decimal(NaN))).toThrow(/finite/);
+    expect(() => roundRefund(new Decimal(-Infinity))).toThrow(/finite/);
+  });
+
   it('R-CHARGE: arithmetic is unaffected by a global Decimal.set() elsewhere in the process', () => {
     const saved = Decimal.precision;
     try {

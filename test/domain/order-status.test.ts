@@ -22,7 +22,7 @@ describe('order statuses', () => {
     }
   });
 
-  it('R-CANCEL-FULL: nothing leaves a final status', () => {
+  it('STATUS: nothing leaves a final status (completed, partial, canceled, rejected)', () => {
     for (const from of FINAL_STATUSES) for (const to of ORDER_STATUSES) expect(canTransition(from, to)).toBe(false);
   });
 
@@ -39,7 +39,7 @@ describe('order statuses', () => {
     ['dispatch_uncertain', 'canceled'],
     ['pending', 'completed'],
     ['pending', 'canceled'],
-  ] as [OrderStatus, OrderStatus][])('R-START-WINDOW: %s -> %s is an allowed forward move', (from, to) => {
+  ] as [OrderStatus, OrderStatus][])('STATUS: %s -> %s is an allowed forward move', (from, to) => {
     expect(canTransition(from, to)).toBe(true);
   });
 
@@ -53,11 +53,11 @@ describe('order statuses', () => {
     ['new', 'canceled'],
     ['new', 'completed'],
     ['pending', 'pending'],
-  ] as [OrderStatus, OrderStatus][])('R-START-WINDOW: %s -> %s is refused (backward, skipped payment, or no move)', (from, to) => {
+  ] as [OrderStatus, OrderStatus][])('STATUS: %s -> %s is refused (backward, skipped payment, or no move)', (from, to) => {
     expect(canTransition(from, to)).toBe(false);
   });
 
-  it('R-START-WINDOW: every allowed move goes forward; the only two-way pair is pending <-> dispatch_uncertain', () => {
+  it('STATUS: every allowed move goes forward; the only two-way pair is pending <-> dispatch_uncertain', () => {
     const rank: Record<OrderStatus, number> = {
       new: 0, pending: 1, dispatch_uncertain: 1, in_progress: 2, completed: 3, partial: 3, canceled: 3, rejected: 3,
     };
@@ -70,7 +70,7 @@ describe('order statuses', () => {
     }
   });
 
-  it('R-START-WINDOW: an order starts with no flags set', () => {
+  it('STATUS: an order starts with no flags set', () => {
     expect(NO_FLAGS).toEqual({ overdue: false, stalled: false, cancelRequested: false, refillFailed: false });
     expect(Object.isFrozen(NO_FLAGS)).toBe(true);
   });
