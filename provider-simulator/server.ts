@@ -186,9 +186,9 @@ export function createSimulatorApp(core: SimulatorCore, opts: { defaultKey: stri
   });
   sim.get('/calls', (req, res) => {
     const calls = core.calls(typeof req.query.action === 'string' ? req.query.action : undefined);
-    const byAction: Record<string, number> = {};
-    for (const c of core.calls()) byAction[c.action] = (byAction[c.action] ?? 0) + 1;
-    res.json({ total: calls.length, byAction, calls });
+    const byAction = core.callCountsByAction();
+    const total = typeof req.query.action === 'string' ? byAction[req.query.action] ?? 0 : Object.values(byAction).reduce((a, b) => a + b, 0);
+    res.json({ total, byAction, calls });
   });
   sim.delete('/calls', (_req, res) => {
     core.clearCalls();

@@ -117,6 +117,7 @@ export interface OrderView {
 }
 
 const MAX_IDS = 100;
+const MAX_LOG = 50_000;
 
 export function linkKeyOf(link: string): string {
   return link.trim().replace(/\/+$/, '');
@@ -185,6 +186,7 @@ export class SimulatorCore {
   private linkBase = new Map<string, number>();
   private rules: ScenarioRule[] = [];
   private log: CallLogEntry[] = [];
+  private callCounts = new Map<string, number>();
 
   constructor(opts: SimulatorCoreOptions) {
     this.apiKeys = new Set(opts.apiKeys);
@@ -207,7 +209,7 @@ export class SimulatorCore {
     this.linkBase.clear();
     this.balances.clear();
     this.rules = [];
-    this.log = [];
+    this.clearCalls();
   }
 
   addScenario(linkContains: string, scenario: Scenario): ScenarioRule {
@@ -231,15 +233,25 @@ export class SimulatorCore {
   }
 
   recordCall(action: string, ids: number, link?: string): void {
+    this.callCounts.set(action, (this.callCounts.get(action) ?? 0) + 1);
     this.log.push({ seq: ++this.seq, at: this.clock(), action, ids, ...(link !== undefined ? { link } : {}) });
+    // Long benchmark runs: keep the newest entries; the per-action counts stay exact.
+    if (this.log.length > MAX_LOG) this.log.splice(0, this.log.length - MAX_LOG);
   }
 
+  /** The newest calls (at most 50,000 are kept), optionally of one action. */
   calls(action?: string): CallLogEntry[] {
     return action ? this.log.filter((c) => c.action === action) : [...this.log];
   }
 
+  /** Exact number of calls per action since the last reset. */
+  callCountsByAction(): Record<string, number> {
+    return Object.fromEntries(this.callCounts);
+  }
+
   clearCalls(): void {
     this.log = [];
+    this.callCounts.clear();
   }
 
   /** Sets a link's current count; later deliveries keep adding to it. A lower value is a drop. */
@@ -352,12 +364,17 @@ export class SimulatorCore {
     const quantity = /^\d{1,12}$/.test(p.quantity?.trim() ?? '') ? Number(p.quantity!.trim()) : 0;
     if (quantity < service.min) return err(`Quantity less than minimal ${service.min}`);
     if (quantity > service.max) return err(`Quantity more than maximum ${service.max}`);
-    const charge = new Decimal(service.rate).mul(quantity).div(1000).toDecimalPlaces(5, Decimal.ROUND_HALF_UP);
+    // Drip-feed: quantity is per run, the order is quantity × runs (interval is not simulated).
+    const runsText = p.runs?.trim() ?? '';
+    const runs = runsText === '' ? 1 : /^\d{1,6}$/.test(runsText) ? Number(runsText) : 0;
+    if (runs < 1) return err(TEXT.badRequest);
+    const total = quantity * runs;
+    const charge = new Decimal(service.rate).mul(total).div(1000).toDecimalPlaces(5, Decimal.ROUND_HALF_UP);
     if (this.balanceOf(key).lt(charge)) return err(TEXT.funds);
     if (this.oneActivePerLink && this.hasActiveOrder(linkKeyOf(link))) return err(TEXT.activeOrder);
 
     const record = scripted?.record ?? true;
-    const order = scripted && !record ? null : this.createOrder(key, service, link, quantity, behaviour);
+    const order = scripted && !record ? null : this.createOrder(key, service, link, total, behaviour);
     const ok: JsonAnswer = order
       ? { kind: 'json', body: { order: q.stringIds ? String(order.id) : order.id } }
       : { kind: 'json', body: { error: TEXT.badRequest } };

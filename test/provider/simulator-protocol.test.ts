@@ -82,6 +82,11 @@ describe('answers in the reference shapes', () => {
     expect(b.order).toBe(a.order + 1);
   });
 
+  it('add with runs (drip-feed): the order is quantity × runs and charged for it', async () => {
+    const { order } = (await json({ key: KEY, action: 'add', service: '1', link: link(), quantity: '100', runs: '3', interval: '30' })) as { order: number };
+    expect(h.sim.state.getOrder(order)).toMatchObject({ quantity: 300, charge: '0.27000' });
+  });
+
   it('status (single): charge, start_count, status, remains as strings, currency USD', async () => {
     await h.control('POST', '/counts', { link: 'https://www.tiktok.com/@fixed', count: 3572 });
     const { order } = await add(KEY, 'https://www.tiktok.com/@fixed', '200');
