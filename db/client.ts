@@ -23,6 +23,9 @@ export function createPrisma(databaseUrl: string, options: CreatePrismaOptions =
   });
   return new PrismaClient({
     adapter,
+    // Expected failures (unique/check violations) are part of normal operation here; the pretty
+    // format reads source files to draw a code frame for each, which costs ~100 ms a time.
+    errorFormat: 'minimal',
     // Ledger transactions are short, but many may queue for a pooled connection at once.
     transactionOptions: { maxWait: 30_000, timeout: 30_000 },
   });

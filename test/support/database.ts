@@ -21,11 +21,17 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+export interface TestDatabaseOptions extends CreatePrismaOptions {
+  /** false: an empty database (no tables), e.g. to test the migrator. Default true. */
+  migrated?: boolean;
+}
+
 let counter = 0;
 
-export async function createTestDatabase(options: CreatePrismaOptions = {}): Promise<TestDatabase> {
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
+  const { migrated = true, ...prismaOptions } = options;
   const adminUrl = process.env.TEST_PG_ADMIN_URL;
-  const template = process.env.TEST_PG_TEMPLATE ?? 'engine_template';
+  const template = migrated ? (process.env.TEST_PG_TEMPLATE ?? 'engine_template') : 'template0';
   if (!adminUrl) {
     throw new Error(
       'TEST_PG_ADMIN_URL is not set: run the tests through jest (jest.config.js globalSetup ' +
@@ -51,7 +57,7 @@ export async function createTestDatabase(options: CreatePrismaOptions = {}): Pro
   const parsed = new URL(adminUrl);
   parsed.pathname = `/${name}`;
   const url = parsed.toString();
-  const prisma = createPrisma(url, { applicationName: `test:${name}`, ...options });
+  const prisma = createPrisma(url, { applicationName: `test:${name}`, ...prismaOptions });
 
   let dropped = false;
   return {
