@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase } from '../support/database';
 import type { TestDatabase } from '../support/database';
+import { ACTIVE_STATUSES, ORDER_STATUSES } from '../../domain/order-status';
 
 interface Field {
   name: string;
@@ -151,4 +152,25 @@ it("has the schema's foreign keys under Prisma's names, ON DELETE RESTRICT ON UP
   }
   expect(rows.map((r) => r.conname)).toEqual(expected.sort());
   for (const row of rows) expect(row.def).toMatch(/ON UPDATE CASCADE ON DELETE RESTRICT$/);
+});
+
+it("R-ONE-ACTIVE-PER-LINK: the partial index predicate is exactly the schema's, over the domain's active statuses", async () => {
+  const text = readFileSync(join(__dirname, '..', '..', 'prisma', 'schema.prisma'), 'utf8');
+  const declared = /map: "orders_active_link_key", where: raw\("(.*)"\)\)/.exec(text)?.[1];
+  const { rows } = await pg.query<{ pred: string }>(
+    `SELECT pg_get_expr(i.indpred, i.indrelid) AS pred FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+      WHERE c.relname = 'orders_active_link_key'`,
+  );
+  // Prisma's differ compares the stored predicate with the schema's; equal text means no drift.
+  expect(rows[0].pred).toBe(declared);
+  const statuses = [...rows[0].pred.matchAll(/'(\w+)'::text/g)].map((m) => m[1]);
+  expect(statuses).toEqual([...ACTIVE_STATUSES]);
+});
+
+it("the orders.status CHECK admits exactly the domain's statuses", async () => {
+  const { rows } = await pg.query<{ def: string }>(
+    `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = 'orders_status_valid'`,
+  );
+  const statuses = [...rows[0].def.matchAll(/'(\w+)'::text/g)].map((m) => m[1]);
+  expect(statuses.sort()).toEqual([...ORDER_STATUSES].sort());
 });

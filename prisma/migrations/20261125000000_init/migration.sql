@@ -174,8 +174,9 @@ CREATE INDEX "orders_provider_id_status_idx" ON "orders"("provider_id", "status"
 -- CreateIndex
 -- R-ONE-ACTIVE-PER-LINK: no two active orders for one normalised link, even under concurrency.
 -- Declared in schema.prisma with the `partialIndexes` preview feature; the status list must stay
--- in step with the engine's active statuses (activities/order-records.ts ACTIVE_STATUSES).
-CREATE UNIQUE INDEX "orders_active_link_key" ON "orders"("link_key") WHERE status IN ('new', 'pending', 'dispatch_uncertain', 'in_progress');
+-- in step with the engine's active statuses (domain/order-status.ts ACTIVE_STATUSES). Written as
+-- PostgreSQL prints it back, i.e. status IN ('new', 'pending', 'dispatch_uncertain', 'in_progress').
+CREATE UNIQUE INDEX "orders_active_link_key" ON "orders"("link_key") WHERE (status = ANY (ARRAY['new'::text, 'pending'::text, 'dispatch_uncertain'::text, 'in_progress'::text]));
 
 -- CreateIndex
 CREATE INDEX "ledger_entries_user_id_id_idx" ON "ledger_entries"("user_id", "id");
