@@ -1,0 +1,127 @@
+/**
+ * The order workflow's contract: its id, input, messages (signals, updates, queries) and state.
+ * The API, the provider sync and the tests talk to an order only through these names and types.
+ * Workflow code imports this file, so it holds types and plain constants only (no I/O).
+ */
+import type { OrderStatus } from '../domain/order-status';
+
+export const ORDER_TASK_QUEUE = 'orders';
+
+/** Workflow ids are business keys: the order's integer id, the one resellers store. */
+export const orderWorkflowId = (orderId: number) => `order-${orderId}`;
+export const providerSyncWorkflowId = (providerId: number) => `provider-sync-${providerId}`;
+
+export type Guarantee = { kind: 'none' } | { kind: 'days'; days: number } | { kind: 'lifetime' };
+
+/** Everything the order needs, fixed at placement (R-PRICE-SNAPSHOT). Money as 5-decimal strings. */
+export interface OrderInput {
+  orderId: number;
+  userId: number;
+  serviceId: number;
+  providerId: number;
+  providerServiceId: string;
+  link: string;
+  linkKey: string;
+  quantity: number;
+  rate: string;
+  charge: string;
+  guarantee: Guarantee;
+  cancelable: boolean;
+  /** Epoch ms, from the API at placement. */
+  placedAt: number;
+  idempotencyKey?: string | null;
+  requestHash?: string | null;
+}
+
+/** The answer of the placement update: given once the debit succeeded or was refused. */
+export type PlacementResult =
+  | { accepted: true; order: OrderState }
+  | {
+      accepted: false;
+      code: 'insufficient_funds' | 'link_busy' | 'user_blocked';
+      message: string;
+      /** R-ONE-ACTIVE-PER-LINK: the order holding the link. */
+      holderOrderId?: number;
+    };
+
+/** What the provider sync tells an order when its upstream state changed. */
+export interface ProviderUpdate {
+  status: 'pending' | 'in_progress' | 'completed' | 'partial' | 'canceled';
+  startCount: number | null;
+  remains: number | null;
+  /** The provider's answer as received, for the order's "last provider answer". */
+  raw?: unknown;
+  /** Epoch ms when the sync read it. */
+  observedAt: number;
+}
+
+export interface CancelRequest {
+  /** Who asks: the owning user, or support (issue 6 adds support's extra powers). */
+  requestedBy: { kind: 'user' | 'support' | 'admin'; userId: number; apiKeyId?: number };
+  reason?: string;
+  /** Client-chosen id so a retried request is one cancel. */
+  requestId?: string;
+}
+
+export type CancelResult =
+  | { accepted: true; rule: string; message: string }
+  | { accepted: false; rule: string; reason: string };
+
+/** Support's answer for an order whose dispatch is uncertain. */
+export type DispatchResolution =
+  | { action: 'attach'; providerOrderId: string; by: { userId: number; apiKeyId?: number }; reason?: string }
+  | { action: 'redispatch'; by: { userId: number; apiKeyId?: number }; reason?: string }
+  | { action: 'cancel'; by: { userId: number; apiKeyId?: number }; reason?: string };
+
+export interface RefundRecord {
+  amount: string;
+  rule: string;
+  idempotencyKey: string;
+  at: number;
+}
+
+/** The order's full state, as the `state` query returns it and the database row mirrors it. */
+export interface OrderState {
+  orderId: number;
+  userId: number;
+  serviceId: number;
+  providerId: number;
+  link: string;
+  quantity: number;
+  rate: string;
+  charge: string;
+  guarantee: Guarantee;
+  cancelable: boolean;
+  status: OrderStatus;
+  flags: { overdue: boolean; stalled: boolean; cancelRequested: boolean; refillFailed: boolean };
+  providerOrderId: string | null;
+  startCount: number | null;
+  remains: number | null;
+  refunded: string;
+  refunds: RefundRecord[];
+  rejectReason: string | null;
+  lastProviderAnswer: unknown;
+  timestamps: {
+    placedAt: number;
+    paidAt: number | null;
+    dispatchedAt: number | null;
+    startedAt: number | null;
+    finishedAt: number | null;
+  };
+}
+
+/** Message names, shared by the workflow's handlers and its callers. */
+export const ORDER_MESSAGES = {
+  /** Update (no args) → PlacementResult: waits for the debit. Used with update-with-start. */
+  placement: 'placement',
+  /** Update (CancelRequest) → CancelResult, refused at once by its validator when not allowed. */
+  cancel: 'cancel',
+  /** Signal (CancelRequest): the same request for callers that cannot wait. */
+  cancelSignal: 'requestCancel',
+  /** Signal (ProviderUpdate) from the provider sync. */
+  providerUpdate: 'providerUpdate',
+  /** Signal (DispatchResolution) from support. */
+  resolveDispatch: 'resolveDispatch',
+  /** Query → OrderState. */
+  state: 'state',
+} as const;
