@@ -7,7 +7,9 @@
  * Every workflow and API test uses this helper, so the same test files run unchanged on all three.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
 import { startInMemoryTemporalServer } from '../temporal-server';
 import type { InMemoryTemporalServer } from '../temporal-server';
 
@@ -97,4 +99,29 @@ async function connectTimeSkippingEnvironment(server: InMemoryTemporalServer): P
     namespace: 'default',
     supportsTimeSkipping: true,
   });
+}
+
+const bundles = new Map<string, Promise<WorkflowBundle>>();
+/** Bundles workflow code once per test process (webpack takes about a second). */
+export function bundleWorkflows(workflowsPath: string): Promise<WorkflowBundle> {
+  let bundle = bundles.get(workflowsPath);
+  if (!bundle) {
+    const quiet = new DefaultLogger('WARN');
+    bundle = bundleWorkflowCode({ workflowsPath, logger: quiet });
+    bundles.set(workflowsPath, bundle);
+  }
+  return bundle;
+}
+
+/** 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED' → 'WorkflowTaskScheduled': how tests name history events. */
+export function eventName(eventType: number | null | undefined): string {
+  const raw = temporal.api.enums.v1.EventType[eventType ?? 0] ?? String(eventType);
+  return raw
+    .replace(/^EVENT_TYPE_/, '')
+    .toLowerCase()
+    .replace(/(^|_)([a-z])/g, (_, __, letter: string) => letter.toUpperCase());
+}
+
+export function eventNames(history: temporal.api.history.v1.IHistory): string[] {
+  return (history.events ?? []).map((event) => eventName(event.eventType));
 }

@@ -1,5 +1,6 @@
 /** Activities for the conformance workflows. Attempt counts come from the activity's own context. */
 import { ApplicationFailure, Context, sleep } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 
 export async function failTimes(failures: number): Promise<string> {
   const { attempt } = Context.current().info;
@@ -25,4 +26,18 @@ export async function heartbeatThenStall(): Promise<string> {
 
 export async function echo(text: string): Promise<string> {
   return text;
+}
+
+/**
+ * Activities that need a client, made by a factory that closes over it. `signalOwnWorkflow` runs
+ * as a local activity, so the workflow task that called it is still in flight when the signal lands.
+ */
+export function createClientActivities(client: Client) {
+  return {
+    async signalOwnWorkflow(amount: number): Promise<void> {
+      const { workflowExecution } = Context.current().info;
+      await client.workflow.getHandle(workflowExecution!.workflowId).signal('add', amount);
+      await sleep(200);
+    },
+  };
 }

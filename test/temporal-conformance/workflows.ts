@@ -13,6 +13,7 @@ import {
   executeChild,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   workflowInfo,
@@ -67,6 +68,29 @@ export async function signalSum(): Promise<number> {
   setHandler(totalQuery, () => total);
   await condition(() => done);
   return total;
+}
+
+const local = proxyLocalActivities<ReturnType<typeof activities.createClientActivities>>({
+  startToCloseTimeout: '10s',
+});
+
+/** The signal arrives while this run's first workflow task is still in flight (a local activity runs). */
+export async function signalDuringTask(): Promise<number> {
+  let total = 0;
+  setHandler(addSignal, (n) => void (total += n));
+  await local.signalOwnWorkflow(3);
+  await condition(() => total > 0);
+  return total;
+}
+
+export const boomSignal = defineSignal<[string]>('boom');
+
+/** A signal handler that throws a plain Error fails the workflow task (not the workflow). */
+export async function failsItsTask(): Promise<void> {
+  setHandler(boomSignal, (text) => {
+    throw new Error(text);
+  });
+  await condition(() => false);
 }
 
 export const setValueUpdate = defineUpdate<string, [number]>('setValue');

@@ -263,6 +263,8 @@ export class Engine {
       return;
     }
     write();
+    // An event written after a speculative task was scheduled makes that task a real one.
+    if (run.workflowTask) run.workflowTask.speculative = false;
     this.scheduleWorkflowTask(run);
   }
 
@@ -346,7 +348,7 @@ export class Engine {
 
   // ---------------------------------------------------------------- workflow tasks
 
-  scheduleWorkflowTask(run: WorkflowRun, attempt = 1): void {
+  scheduleWorkflowTask(run: WorkflowRun, attempt = 1, speculative = false): void {
     if (!run.isRunning || run.workflowTask) return;
     const stickyQueue = run.stickyQueue;
     const event = run.addEvent(
@@ -370,6 +372,7 @@ export class Engine {
       startedAt: null,
       queryIds: [],
       updateIds: [],
+      speculative,
     };
     run.workflowTask = task;
     this.clock.hold(`workflow-task:${run.runId}`);
@@ -491,6 +494,11 @@ export class Engine {
       return {};
     }
 
+    if (this.dropSpeculativeTask(run, task, request)) {
+      // Tells the worker its task was discarded and where history really ends.
+      return { resetHistoryEventId: run.previousStartedEventId };
+    }
+
     const completed = run.addEvent(
       EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
       'workflowTaskCompletedEventAttributes',
@@ -523,6 +531,41 @@ export class Engine {
     }
     for (const action of outcome.afterCommit) action();
     return {};
+  }
+
+  /**
+   * A speculative task whose worker only rejected updates leaves no trace: its Scheduled and
+   * Started events are removed and the next task reuses their ids, as on a real server.
+   */
+  private dropSpeculativeTask(
+    run: WorkflowRun,
+    task: WorkflowTaskState,
+    request: temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest,
+  ): boolean {
+    const onlyRejections = (request.messages ?? []).every(
+      (message) => message.body?.type_url?.endsWith('temporal.api.update.v1.Rejection'),
+    );
+    const last = run.history[run.history.length - 1];
+    const beforeLast = run.history[run.history.length - 2];
+    if (
+      !task.speculative ||
+      (request.commands ?? []).length > 0 ||
+      !onlyRejections ||
+      run.buffered.length > 0 ||
+      last?.eventId !== task.startedEventId ||
+      beforeLast?.eventId !== task.scheduledEventId
+    ) {
+      return false;
+    }
+    run.history.length -= 2;
+    this.endWorkflowTaskAttempt(run, task);
+    applyCommands(this, run, [], request.messages ?? [], 0);
+    if ([...run.updates.values()].some((update) => update.stage === 'admitted')) {
+      this.scheduleWorkflowTask(run, 1, true);
+    } else {
+      redispatchQueries(this, run);
+    }
+    return true;
   }
 
   failWorkflowTask(request: temporal.api.workflowservice.v1.IRespondWorkflowTaskFailedRequest): object {

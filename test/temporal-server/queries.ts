@@ -71,7 +71,8 @@ function queryTask(run: WorkflowRun, query: PendingQuery): object | null {
     workflowExecution: { workflowId: run.workflowId, runId: run.runId },
     workflowType: { name: run.workflowType },
     previousStartedEventId: run.previousStartedEventId,
-    startedEventId: run.previousStartedEventId,
+    // A query task starts no workflow task: Temporal's matching service leaves this unset.
+    startedEventId: 0,
     attempt: 1,
     history: { events: [...run.history] },
     query: query.query,

@@ -35,16 +35,26 @@ export class TaskQueues {
     return queue;
   }
 
+  /**
+   * Queues a task. It is handed out on the next turn of the event loop, not at once, so the
+   * request that created it finishes first (an update-with-start admits its update before the
+   * first workflow task leaves), as Temporal's history service hands tasks to matching later.
+   */
   add(name: string, task: StartTask): void {
     const queue = this.queue(name);
-    let poller: Poller | undefined;
-    while ((poller = queue.pollers.shift())) {
-      if (!poller.alive()) continue;
-      const response = task();
-      if (response !== null) poller.deliver(response);
-      return;
-    }
     queue.tasks.push(task);
+    setImmediate(() => this.match(queue));
+  }
+
+  private match(queue: TaskQueue): void {
+    while (queue.tasks.length > 0) {
+      const poller = queue.pollers.find((candidate) => candidate.alive());
+      if (!poller) return;
+      queue.pollers.splice(queue.pollers.indexOf(poller), 1);
+      const response = queue.tasks.shift()!();
+      if (response !== null) poller.deliver(response);
+      else queue.pollers.unshift(poller);
+    }
   }
 
   /** Long-polls `name`; resolves with a task's poll response, or with `empty` after the poll timeout. */

@@ -24,7 +24,7 @@ export function admitUpdate(engine: Engine, run: WorkflowRun, request: temporal.
   if (!run.isRunning) throw notFound('workflow execution already completed');
   const update: UpdateState = { id, request: { ...request, meta: { ...request.meta, updateId: id } }, stage: 'admitted', waiters: [] };
   run.updates.set(id, update);
-  engine.scheduleWorkflowTask(run);
+  engine.scheduleWorkflowTask(run, 1, true);
   return update;
 }
 

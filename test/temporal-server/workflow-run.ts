@@ -22,6 +22,11 @@ export interface WorkflowTaskState {
   startedAt: number | null;
   /** Legacy queries delivered in this task's `queries` map, by query id. */
   queryIds: string[];
+  /**
+   * Scheduled only to carry updates: if the worker rejects them all and sends no command, the
+   * task's events are dropped from history, as Temporal drops a speculative workflow task.
+   */
+  speculative: boolean;
   /** Update ids whose requests were sent to the worker with this task. */
   updateIds: string[];
   cancelTimeout?: () => void;

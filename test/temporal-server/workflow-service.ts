@@ -56,17 +56,22 @@ export function workflowServiceHandlers(engine: Engine, options: { longPollMs: n
     },
 
     SignalWithStartWorkflowExecution: async (request) => {
-      requireString(request.signalName, 'SignalName');
+      const signal = {
+        signalName: requireString(request.signalName, 'SignalName'),
+        input: request.signalInput,
+        identity: request.identity,
+        header: request.header,
+      };
       const existing = engine.currentRun(request.namespace ?? '', request.workflowId ?? '');
       if (existing?.isRunning) {
-        engine.signal(existing, request, request.requestId);
+        engine.signal(existing, signal, request.requestId);
         return { runId: existing.runId, started: false };
       }
       const { run } = engine.startWorkflow(
         { ...request, workflowIdConflictPolicy: enums.WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL },
         {
           // The signal is written right after WorkflowExecutionStarted, before the first task.
-          extraEvents: (newRun) => engine.signal(newRun, request, request.requestId),
+          extraEvents: (newRun) => engine.signal(newRun, signal, request.requestId),
         },
       );
       return { runId: run.runId, started: true };

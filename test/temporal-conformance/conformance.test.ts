@@ -1,0 +1,398 @@
+/**
+ * Conformance: each small workflow exercises one Temporal feature; the test asserts its outcome and
+ * the exact history a Temporal server writes for it, then replays that history against the same
+ * workflow code. The suite runs unchanged against the in-memory server, Temporal's official
+ * time-skipping test server (TEMPORAL_TEST_SERVER_PATH) and a real server (TEMPORAL_ADDRESS).
+ */
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflows, eventNames, startTestTemporal } from '../support/temporal';
+import type { TestTemporal } from '../support/temporal';
+import * as activities from './activities';
+import * as workflows from './workflows';
+
+const TASK = 'WorkflowTaskScheduled,WorkflowTaskStarted,WorkflowTaskCompleted';
+const START = `WorkflowExecutionStarted,${TASK}`;
+
+let temporalServer: TestTemporal;
+let bundle: WorkflowBundle;
+const collected: Array<{ workflowId: string; history: temporal.api.history.v1.IHistory }> = [];
+let sequence = 0;
+
+beforeAll(async () => {
+  temporalServer = await startTestTemporal();
+  bundle = await bundleWorkflows(require.resolve('./workflows'));
+});
+
+afterAll(async () => {
+  await temporalServer?.teardown();
+});
+
+/** Starts a worker for one describe block: with the default sticky cache, or with none. */
+function useWorker(maxCachedWorkflows: number | undefined): void {
+  let worker: Worker;
+  let workerRun: Promise<void>;
+  beforeAll(async () => {
+    collected.length = 0;
+    worker = await Worker.create({
+      connection: temporalServer.env.nativeConnection,
+      taskQueue: 'conformance',
+      workflowBundle: bundle,
+      maxCachedWorkflows,
+      activities: { ...activities, ...activities.createClientActivities(temporalServer.env.client) },
+    });
+    workerRun = worker.run();
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await workerRun;
+  });
+}
+
+const client = () => temporalServer.env.client;
+const uniqueId = (name: string) => `conformance-${name}-${Date.now()}-${++sequence}`;
+
+async function historyOf(handle: WorkflowHandle, runId?: string): Promise<temporal.api.history.v1.IHistory> {
+  const history = await client().workflow.getHandle(handle.workflowId, runId).fetchHistory();
+  collected.push({ workflowId: handle.workflowId, history });
+  return history;
+}
+
+async function namesOf(handle: WorkflowHandle, runId?: string): Promise<string> {
+  return eventNames(await historyOf(handle, runId)).join(',');
+}
+
+/** Waits until the run's history holds `eventName` (a client watching, not a sleep of guessed length). */
+async function waitForEvent(handle: WorkflowHandle, eventName: string): Promise<void> {
+  for (let i = 0; i < 200; i += 1) {
+    const history = await client().workflow.getHandle(handle.workflowId).fetchHistory();
+    if (eventNames(history).includes(eventName)) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`${eventName} never appeared in ${handle.workflowId}`);
+}
+
+type Workflows = typeof workflows;
+type WorkflowName = { [K in keyof Workflows]: Workflows[K] extends (...args: never[]) => Promise<unknown> ? K : never }[keyof Workflows];
+
+function start<W extends WorkflowName>(workflow: W, args: Parameters<Workflows[W]>, name: string = workflow) {
+  return client().workflow.start(workflows[workflow] as (...a: unknown[]) => Promise<never>, {
+    taskQueue: 'conformance',
+    workflowId: uniqueId(name),
+    args,
+  });
+}
+
+describe.each([
+  ['a sticky worker (default workflow cache)', undefined],
+  ['a non-sticky worker (maxCachedWorkflows: 0)', 0],
+])('with %s', (_mode, maxCachedWorkflows) => {
+  useWorker(maxCachedWorkflows);
+
+  describe('activities', () => {
+    it('retries a failing activity with backoff and records the final attempt on ActivityTaskStarted', async () => {
+      const handle = await start('activityRetry', [2]);
+      expect(await handle.result()).toBe('succeeded on attempt 3');
+      const history = await historyOf(handle);
+      expect(eventNames(history).join(',')).toBe(
+        `${START},ActivityTaskScheduled,ActivityTaskStarted,ActivityTaskCompleted,${TASK},WorkflowExecutionCompleted`,
+      );
+      expect(history.events![5].activityTaskStartedEventAttributes!.attempt).toBe(3);
+    });
+
+    it('gives up after maximumAttempts with retry state MAXIMUM_ATTEMPTS_REACHED', async () => {
+      const handle = await start('activityRetry', [5]);
+      const error = await handle.result().catch((e) => e);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      expect(error.cause).toBeInstanceOf(ActivityFailure);
+      expect(error.cause.retryState).toBe('MAXIMUM_ATTEMPTS_REACHED');
+      const history = await historyOf(handle);
+      expect(eventNames(history).join(',')).toBe(
+        `${START},ActivityTaskScheduled,ActivityTaskStarted,ActivityTaskFailed,${TASK},WorkflowExecutionFailed`,
+      );
+      expect(history.events![5].activityTaskStartedEventAttributes!.attempt).toBe(3);
+    });
+
+    it('does not retry a non-retryable failure', async () => {
+      const handle = await start('activityNonRetryable', []);
+      const error = await handle.result().catch((e) => e);
+      expect(error.cause.retryState).toBe('NON_RETRYABLE_FAILURE');
+      expect(error.cause.cause).toBeInstanceOf(ApplicationFailure);
+      expect(error.cause.cause.type).toBe('Refused');
+      const history = await historyOf(handle);
+      expect(history.events![5].activityTaskStartedEventAttributes!.attempt).toBe(1);
+    });
+
+    it('times out an attempt after start-to-close, retries it, then reports ActivityTaskTimedOut', async () => {
+      const handle = await start('activityTimeout', []);
+      const error = await handle.result().catch((e) => e);
+      expect(error.cause).toBeInstanceOf(ActivityFailure);
+      expect(error.cause.cause).toBeInstanceOf(TimeoutFailure);
+      expect(error.cause.cause.timeoutType).toBe('START_TO_CLOSE');
+      expect(await namesOf(handle)).toBe(
+        `${START},ActivityTaskScheduled,ActivityTaskStarted,ActivityTaskTimedOut,${TASK},WorkflowExecutionFailed`,
+      );
+    });
+
+    it('retries an attempt that stops heartbeating (heartbeat timeout) and passes heartbeat details on', async () => {
+      const handle = await start('heartbeatTimeout', []);
+      expect(await handle.result()).toBe('finished on attempt 2');
+      expect(await namesOf(handle)).toBe(
+        `${START},ActivityTaskScheduled,ActivityTaskStarted,ActivityTaskCompleted,${TASK},WorkflowExecutionCompleted`,
+      );
+    });
+  });
+
+  describe('timers and time skipping', () => {
+    it('fires a one-hour timer in skipped time: the workflow sees an hour pass', async () => {
+      const before = await temporalServer.env.currentTimeMs();
+      const handle = await start('timer', [3_600_000]);
+      const elapsedInWorkflow = await handle.result();
+      expect(elapsedInWorkflow).toBeGreaterThanOrEqual(3_600_000);
+      if (temporalServer.env.supportsTimeSkipping) {
+        expect((await temporalServer.env.currentTimeMs()) - before).toBeGreaterThanOrEqual(3_600_000);
+      }
+      expect(await namesOf(handle)).toBe(`${START},TimerStarted,TimerFired,${TASK},WorkflowExecutionCompleted`);
+    });
+
+    it('env.sleep advances server time', async () => {
+      if (!temporalServer.env.supportsTimeSkipping) return; // real servers sleep in real time: nothing to prove
+      const before = await temporalServer.env.currentTimeMs();
+      await temporalServer.env.sleep('2 days');
+      expect((await temporalServer.env.currentTimeMs()) - before).toBeGreaterThanOrEqual(2 * 24 * 3600 * 1000);
+    });
+  });
+
+  describe('signals and queries', () => {
+    it('writes a signal-with-start signal right after WorkflowExecutionStarted, before the first task', async () => {
+      const handle = await client().workflow.signalWithStart('signalSum', {
+        taskQueue: 'conformance',
+        workflowId: uniqueId('signal-with-start'),
+        signal: workflows.addSignal,
+        signalArgs: [5],
+      });
+      await waitForEvent(handle, 'WorkflowTaskCompleted');
+      expect(await handle.query(workflows.totalQuery)).toBe(5);
+      await handle.signal(workflows.doneSignal);
+      expect(await handle.result()).toBe(5);
+      expect(await namesOf(handle)).toBe(
+        `WorkflowExecutionStarted,WorkflowExecutionSignaled,${TASK},WorkflowExecutionSignaled,${TASK},WorkflowExecutionCompleted`,
+      );
+    });
+
+    it('buffers a signal that arrives while a workflow task is in flight and writes it after the task', async () => {
+      const handle = await start('signalDuringTask', []);
+      expect(await handle.result()).toBe(3);
+      expect(await namesOf(handle)).toBe(
+        `${START},MarkerRecorded,WorkflowExecutionSignaled,${TASK},WorkflowExecutionCompleted`,
+      );
+    });
+
+    it('answers queries on a running workflow and on a closed one', async () => {
+      const handle = await start('signalSum', []);
+      await handle.signal(workflows.addSignal, 2);
+      await handle.signal(workflows.addSignal, 40);
+      await waitForEvent(handle, 'WorkflowTaskCompleted');
+      expect(await handle.query(workflows.totalQuery)).toBe(42);
+      await handle.signal(workflows.doneSignal);
+      expect(await handle.result()).toBe(42);
+      expect(await handle.query(workflows.totalQuery)).toBe(42);
+      await historyOf(handle);
+    });
+  });
+
+  describe('updates', () => {
+    it('accepts an update, and a validator rejection leaves no trace in history', async () => {
+      const handle = await start('updatable', []);
+      expect(await handle.executeUpdate(workflows.setValueUpdate, { args: [5] })).toBe('value is 5');
+      const rejected = await handle.executeUpdate(workflows.setValueUpdate, { args: [-1] }).catch((e) => e);
+      expect(rejected).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect(rejected.cause.message).toContain('negative values are refused: -1');
+      await handle.signal(workflows.finishSignal);
+      expect(await handle.result()).toBe(5);
+      expect(await namesOf(handle)).toBe(
+        `${START},${TASK},WorkflowExecutionUpdateAccepted,WorkflowExecutionUpdateCompleted,WorkflowExecutionSignaled,${TASK},WorkflowExecutionCompleted`,
+      );
+    });
+
+    it('update-with-start starts the workflow and answers the update in one call', async () => {
+      const workflowId = uniqueId('update-with-start');
+      const startWorkflowOperation = new WithStartWorkflowOperation('updatable', {
+        taskQueue: 'conformance',
+        workflowId,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      const answer = await client().workflow.executeUpdateWithStart(workflows.setValueUpdate, {
+        args: [7],
+        startWorkflowOperation,
+      });
+      expect(answer).toBe('value is 7');
+      const handle = await startWorkflowOperation.workflowHandle();
+      // Same id again: USE_EXISTING sends the update to the running workflow.
+      const again = new WithStartWorkflowOperation('updatable', {
+        taskQueue: 'conformance',
+        workflowId,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      expect(await client().workflow.executeUpdateWithStart(workflows.setValueUpdate, { args: [8], startWorkflowOperation: again })).toBe('value is 8');
+      expect((await (await again.workflowHandle()).describe()).runId).toBe((await handle.describe()).runId);
+      await handle.signal(workflows.finishSignal);
+      expect(await handle.result()).toBe(8);
+      expect(await namesOf(handle)).toBe(
+        `${START},WorkflowExecutionUpdateAccepted,WorkflowExecutionUpdateCompleted,${TASK},WorkflowExecutionUpdateAccepted,WorkflowExecutionUpdateCompleted,WorkflowExecutionSignaled,${TASK},WorkflowExecutionCompleted`,
+      );
+    });
+  });
+
+  describe('lifecycle', () => {
+    it('continue-as-new: result() follows the chain of runs to the last one', async () => {
+      const handle = await start('continuing', [3, 0]);
+      expect(await handle.result()).toBe(3);
+      expect(await namesOf(handle, handle.firstExecutionRunId)).toBe(
+        `${START},TimerStarted,TimerFired,${TASK},WorkflowExecutionContinuedAsNew`,
+      );
+      expect(await namesOf(handle)).toBe(`${START},WorkflowExecutionCompleted`);
+    });
+
+    it('a cancel request reaches the workflow, which cleans up and ends Canceled', async () => {
+      const handle = await start('cancellable', []);
+      await waitForEvent(handle, 'TimerStarted');
+      await handle.cancel();
+      const error = await handle.result().catch((e) => e);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      expect(error.cause).toBeInstanceOf(CancelledFailure);
+      expect(await namesOf(handle)).toBe(
+        `${START},TimerStarted,WorkflowExecutionCancelRequested,${TASK},TimerCanceled,ActivityTaskScheduled,ActivityTaskStarted,ActivityTaskCompleted,${TASK},WorkflowExecutionCanceled`,
+      );
+    });
+
+    it('terminate ends the run at once with WorkflowExecutionTerminated', async () => {
+      const handle = await start('waitsForever', []);
+      await waitForEvent(handle, 'WorkflowTaskCompleted');
+      await handle.terminate('support closed it');
+      const error = await handle.result().catch((e) => e);
+      expect(error.cause).toBeInstanceOf(TerminatedFailure);
+      expect(await namesOf(handle)).toBe(`${START},WorkflowExecutionTerminated`);
+    });
+
+    it('a child workflow runs and its result reaches the parent', async () => {
+      const handle = await start('parent', []);
+      expect(await handle.result()).toBe('hello child');
+      const names = eventNames(await historyOf(handle));
+      // Where the parent's workflow tasks fall between the child's events depends on timing; the
+      // child's own events come in this order on every server.
+      expect(names.filter((name) => !name.startsWith('WorkflowTask')).join(',')).toBe(
+        'WorkflowExecutionStarted,StartChildWorkflowExecutionInitiated,ChildWorkflowExecutionStarted,ChildWorkflowExecutionCompleted,WorkflowExecutionCompleted',
+      );
+      expect(await namesOf(client().workflow.getHandle(`${handle.workflowId}-child`))).toBe(
+        `${START},WorkflowExecutionCompleted`,
+      );
+    });
+
+    it('a workflow task that fails is retried with a growing attempt number until it is fixed or terminated', async () => {
+      const handle = await start('failsItsTask', []);
+      await waitForEvent(handle, 'WorkflowTaskCompleted');
+      await handle.signal(workflows.boomSignal, 'handler bug');
+      for (let i = 0; i < 200; i += 1) {
+        const failed = eventNames(await client().workflow.getHandle(handle.workflowId).fetchHistory()).filter(
+          (name) => name === 'WorkflowTaskFailed',
+        );
+        if (failed.length >= 2) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      const { raw } = await handle.describe();
+      expect(raw.workflowExecutionInfo?.status).toBe(temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING);
+      await handle.terminate('test over');
+      const history = await client().workflow.getHandle(handle.workflowId).fetchHistory();
+      const failures = history.events!.filter((event) => event.workflowTaskFailedEventAttributes);
+      expect(failures.length).toBeGreaterThanOrEqual(1);
+      expect(failures[0].workflowTaskFailedEventAttributes!.failure!.message).toContain('handler bug');
+    });
+  });
+
+  describe('workflow ids', () => {
+    it('refuses a second start of a running id, unless the conflict policy says USE_EXISTING', async () => {
+      const handle = await start('waitsForever', []);
+      const again = client().workflow.start('waitsForever', { taskQueue: 'conformance', workflowId: handle.workflowId });
+      await expect(again).rejects.toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
+      const existing = await client().workflow.start('waitsForever', {
+        taskQueue: 'conformance',
+        workflowId: handle.workflowId,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      expect(existing.firstExecutionRunId).toBe(handle.firstExecutionRunId);
+      await handle.terminate('done');
+      const rejectDuplicate = client().workflow.start('waitsForever', {
+        taskQueue: 'conformance',
+        workflowId: handle.workflowId,
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+      await expect(rejectDuplicate).rejects.toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
+      const reused = await client().workflow.start('waitsForever', { taskQueue: 'conformance', workflowId: handle.workflowId });
+      expect(reused.firstExecutionRunId).not.toBe(handle.firstExecutionRunId);
+      await reused.terminate('done');
+    });
+  });
+
+  describe('bad requests get the status codes a real server gives', () => {
+    it('NOT_FOUND for an unknown workflow', async () => {
+      const unknown = client().workflow.getHandle('no-such-workflow-anywhere');
+      await expect(unknown.describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+      await expect(unknown.signal(workflows.doneSignal)).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    });
+
+    it('INVALID_ARGUMENT for malformed input, and the server keeps serving', async () => {
+      const service = client().workflowService;
+      const missingId = service.startWorkflowExecution({
+        namespace: 'default',
+        workflowType: { name: 'waitsForever' },
+        taskQueue: { name: 'conformance' },
+        requestId: 'x',
+      });
+      await expect(missingId).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
+      const badToken = service.respondWorkflowTaskCompleted({ namespace: 'default', taskToken: Buffer.from('not a token') });
+      await expect(badToken).rejects.toMatchObject({ code: expect.any(Number) });
+      const handle = await start('timer', [10]);
+      expect(await handle.result()).toBeGreaterThanOrEqual(10);
+    });
+  });
+
+  describe('visibility', () => {
+    it('lists and counts workflows by type, status and custom search attributes', async () => {
+      if (!temporalServer.supportsVisibility) {
+        console.warn(`visibility test skipped: ${temporalServer.kind} answers UNIMPLEMENTED to ListWorkflowExecutions`);
+        return;
+      }
+      const handle = await start('waitsForever', [], 'visibility');
+      await waitForEvent(handle, 'WorkflowTaskCompleted');
+      const query = `WorkflowType = 'waitsForever' AND ExecutionStatus = 'Running' AND WorkflowId = '${handle.workflowId}'`;
+      const found = [];
+      for await (const info of client().workflow.list({ query })) found.push(info.workflowId);
+      expect(found).toEqual([handle.workflowId]);
+      expect((await client().workflow.count(query)).count).toBe(1);
+      await handle.terminate('done');
+      expect((await client().workflow.count(query)).count).toBe(0);
+      expect((await client().workflow.count(`WorkflowId IN ('${handle.workflowId}', 'other') AND ExecutionStatus = 'Terminated'`)).count).toBe(1);
+    });
+  });
+
+  describe('replay', () => {
+    it('every history fetched above replays cleanly against the workflow code', async () => {
+      expect(collected.length).toBeGreaterThan(10);
+      for (const { workflowId, history } of collected) {
+        await Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId);
+      }
+    });
+  });
+});
