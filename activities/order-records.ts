@@ -106,6 +106,7 @@ export interface ListOrdersInput {
   linkKey?: string;
   providerId?: number;
   createdBefore?: Date | string;
+  createdAfter?: Date | string;
   /** 1..1000 */
   limit: number;
   /** nextCursor of the previous page (orders with a smaller id, newest first). */
@@ -264,7 +265,12 @@ export function createOrderRecords(prisma: PrismaClient): OrderRecords {
       }
       if (input.linkKey !== undefined) where.linkKey = input.linkKey;
       if (input.link !== undefined) where.OR = [{ link: input.link }, { linkKey: input.link }];
-      if (input.createdBefore !== undefined) where.createdAt = { lt: toDate(input.createdBefore)! };
+      if (input.createdBefore !== undefined || input.createdAfter !== undefined) {
+        where.createdAt = {
+          ...(input.createdBefore !== undefined ? { lt: toDate(input.createdBefore)! } : {}),
+          ...(input.createdAfter !== undefined ? { gt: toDate(input.createdAfter)! } : {}),
+        };
+      }
       if (input.cursor !== undefined && input.cursor !== null) where.id = { lt: input.cursor };
       // Keyset paging on id (creation order), newest first: stable under concurrent inserts.
       const rows = await prisma.order.findMany({ where, orderBy: { id: 'desc' }, take: limit + 1 });

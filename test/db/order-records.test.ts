@@ -219,6 +219,11 @@ describe('listOrders', () => {
     expect((await records.listOrders({ userId, providerId: base.providerId + 999, limit: 2 })).orders).toHaveLength(0);
     expect((await records.listOrders({ userId, createdBefore: new Date(Date.now() + 60_000), limit: 100 })).orders).toHaveLength(7);
     expect((await records.listOrders({ userId, createdBefore: '2000-01-01T00:00:00Z', limit: 100 })).orders).toHaveLength(0);
+    expect((await records.listOrders({ userId, createdAfter: '2000-01-01T00:00:00Z', limit: 100 })).orders).toHaveLength(7);
+    expect((await records.listOrders({ userId, createdAfter: new Date(Date.now() + 60_000), limit: 100 })).orders).toHaveLength(0);
+    expect(
+      (await records.listOrders({ userId, createdAfter: '2000-01-01T00:00:00Z', createdBefore: '2000-01-02T00:00:00Z', limit: 100 })).orders,
+    ).toHaveLength(0);
     await expect(records.listOrders({ limit: 0 })).rejects.toThrow(RangeError);
   });
 });
