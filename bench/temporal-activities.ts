@@ -1,0 +1,3 @@
+export async function step(label: string): Promise<string> {
+  return label;
+}
