@@ -9,6 +9,7 @@ import { ensurePrismaClient } from '../../db/generate';
 import { migrate } from '../../db/migrate';
 import { startPostgres, withDatabase } from '../../db/postgres';
 import type { RunningPostgres } from '../../db/postgres';
+import { describeTemporalKind, temporalKindFromEnvironment } from './temporal-kind';
 
 export const TEMPLATE_DATABASE = 'engine_template';
 
@@ -46,6 +47,7 @@ export default async function globalSetup(): Promise<void> {
     `\n[test db] using ${where}; template ${TEMPLATE_DATABASE} migrated ` +
       `(${result.applied.length} migration(s)) in ${Date.now() - started} ms`,
   );
+  console.log(`[test temporal] using ${describeTemporalKind(temporalKindFromEnvironment())}`);
 }
 
 function redact(url: string): string {

@@ -12,8 +12,11 @@ import type { WorkflowBundle } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { startInMemoryTemporalServer } from '../temporal-server';
 import type { InMemoryTemporalServer } from '../temporal-server';
+import { temporalKindFromEnvironment } from './temporal-kind';
+import type { TemporalKind } from './temporal-kind';
 
-export type TemporalKind = 'real-server' | 'official-test-server' | 'in-memory';
+export { describeTemporalKind, temporalKindFromEnvironment } from './temporal-kind';
+export type { TemporalKind } from './temporal-kind';
 
 export interface TestTemporal {
   env: TestWorkflowEnvironment;
@@ -22,23 +25,6 @@ export interface TestTemporal {
   /** Whether this server implements ListWorkflowExecutions (the official test server does not). */
   supportsVisibility: boolean;
   teardown(): Promise<void>;
-}
-
-export function temporalKindFromEnvironment(): TemporalKind {
-  if (process.env.TEMPORAL_ADDRESS) return 'real-server';
-  if (process.env.TEMPORAL_TEST_SERVER_PATH) return 'official-test-server';
-  return 'in-memory';
-}
-
-export function describeTemporalKind(kind: TemporalKind): string {
-  switch (kind) {
-    case 'real-server':
-      return `real Temporal server at ${process.env.TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS)`;
-    case 'official-test-server':
-      return `official time-skipping test server ${process.env.TEMPORAL_TEST_SERVER_PATH} (TEMPORAL_TEST_SERVER_PATH)`;
-    default:
-      return 'in-memory time-skipping server (test/temporal-server)';
-  }
 }
 
 let runtimeInstalled = false;
