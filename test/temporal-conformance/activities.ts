@@ -24,6 +24,14 @@ export async function heartbeatThenStall(): Promise<string> {
   return `finished on attempt ${attempt}`;
 }
 
+/** Heartbeats until the server reports a cancel request, then lets the cancellation through. */
+export async function heartbeatUntilCancelled(): Promise<string> {
+  for (;;) {
+    Context.current().heartbeat();
+    await Context.current().sleep(50); // rejects with CancelledFailure once cancellation arrives
+  }
+}
+
 export async function echo(text: string): Promise<string> {
   return text;
 }

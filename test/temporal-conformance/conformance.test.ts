@@ -145,6 +145,14 @@ describe.each([
       );
     });
 
+    it('cancels a running activity through its heartbeat, and the workflow sees it canceled', async () => {
+      const handle = await start('cancelsItsActivity', []);
+      expect(await handle.result()).toBe('activity canceled');
+      expect(await namesOf(handle)).toBe(
+        `${START},ActivityTaskScheduled,TimerStarted,TimerFired,${TASK},ActivityTaskCancelRequested,ActivityTaskStarted,ActivityTaskCanceled,${TASK},WorkflowExecutionCompleted`,
+      );
+    });
+
     it('retries an attempt that stops heartbeating (heartbeat timeout) and passes heartbeat details on', async () => {
       const handle = await start('heartbeatTimeout', []);
       expect(await handle.result()).toBe('finished on attempt 2');
@@ -318,6 +326,27 @@ describe.each([
       const failures = history.events!.filter((event) => event.workflowTaskFailedEventAttributes);
       expect(failures.length).toBeGreaterThanOrEqual(1);
       expect(failures[0].workflowTaskFailedEventAttributes!.failure!.message).toContain('handler bug');
+    });
+  });
+
+  describe('history pages', () => {
+    it('pages through a history with next-page tokens and gets every event once', async () => {
+      const handle = await start('activityRetry', [0]);
+      await handle.result();
+      const whole = await historyOf(handle);
+      const paged = [];
+      let nextPageToken: Uint8Array | undefined;
+      do {
+        const page = await client().workflowService.getWorkflowExecutionHistory({
+          namespace: 'default',
+          execution: { workflowId: handle.workflowId },
+          maximumPageSize: 4,
+          nextPageToken,
+        });
+        paged.push(...(page.history?.events ?? []));
+        nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+      } while (nextPageToken);
+      expect(paged.map((event) => Number(event.eventId))).toEqual(whole.events!.map((event) => Number(event.eventId)));
     });
   });
 

@@ -3,6 +3,7 @@
  * Workflow code: deterministic, no Node built-ins; activities are imported as types only.
  */
 import {
+  ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
   condition,
@@ -156,4 +157,23 @@ export async function threeActivitiesAndATimer(): Promise<string> {
   const b = await quick.echo('b');
   const c = await quick.echo('c');
   return a + b + c;
+}
+
+/** Cancels its own running activity and waits for the worker to confirm the cancellation. */
+export async function cancelsItsActivity(): Promise<string> {
+  const { heartbeatUntilCancelled } = proxyActivities<typeof activities>({
+    startToCloseTimeout: '1 minute',
+    heartbeatTimeout: '2s',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
+  const scope = new CancellationScope();
+  const running = scope.run(() => heartbeatUntilCancelled());
+  await sleep(300);
+  scope.cancel();
+  try {
+    await running;
+    return 'activity finished';
+  } catch (error) {
+    return isCancellation(error) ? 'activity canceled' : `unexpected: ${String(error)}`;
+  }
 }
