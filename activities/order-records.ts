@@ -52,6 +52,11 @@ export interface OrderRecord {
 }
 
 export interface CreateOrderInput {
+  /**
+   * The order's id when the caller reserved it beforehand (nextval of the orders id sequence, see
+   * worker/placement.ts); omitted, the database assigns the next one.
+   */
+  id?: number;
   workflowId: string;
   userId: number;
   serviceId: number;
@@ -165,6 +170,7 @@ export function createOrderRecords(prisma: PrismaClient): OrderRecords {
     async createOrder(input) {
       assertCreateInput(input);
       const data: Prisma.OrderUncheckedCreateInput = {
+        ...(input.id !== undefined ? { id: input.id } : {}),
         workflowId: input.workflowId,
         userId: input.userId,
         serviceId: input.serviceId,
@@ -319,6 +325,7 @@ function toRecord(row: OrderRow): OrderRecord {
 
 function sameOrderOrThrow(existing: OrderRecord, input: CreateOrderInput): OrderRecord {
   const same =
+    (input.id === undefined || existing.id === input.id) &&
     existing.userId === input.userId &&
     existing.serviceId === input.serviceId &&
     existing.linkKey === input.linkKey &&
@@ -335,6 +342,9 @@ function sameOrderOrThrow(existing: OrderRecord, input: CreateOrderInput): Order
 
 function assertCreateInput(input: CreateOrderInput): void {
   if (!input.workflowId) throw new TypeError('createOrder: workflowId is required');
+  if (input.id !== undefined && (!Number.isSafeInteger(input.id) || input.id <= 0)) {
+    throw new RangeError(`createOrder: id must be a positive integer, got ${input.id}`);
+  }
   if (!input.linkKey) throw new TypeError('createOrder: linkKey is required');
   if (!Number.isSafeInteger(input.quantity) || input.quantity <= 0) {
     throw new RangeError(`createOrder: quantity must be a positive integer, got ${input.quantity}`);

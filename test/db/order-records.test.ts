@@ -129,6 +129,17 @@ describe('createOrder', () => {
     await expect(records.createOrder({ ...input, quantity: input.quantity + 1 })).rejects.toThrow(/different content/);
   });
 
+  it('createOrder with an id reserved from the sequence (placement) inserts that id; a retry replays it', async () => {
+    const [{ id }] = await db.prisma.$queryRaw<Array<{ id: bigint }>>`SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id`;
+    const input = orderInput(base, { id: Number(id), workflowId: `order-${id}` });
+    const first = await records.createOrder(input);
+    const retry = await records.createOrder(input);
+    expect(first).toMatchObject({ ok: true, replayed: false, order: { id: Number(id), workflowId: `order-${id}` } });
+    expect(retry).toMatchObject({ ok: true, replayed: true, order: { id: Number(id) } });
+    // The same id under another workflow id is a caller bug, not a replay.
+    await expect(records.createOrder(orderInput(base, { id: Number(id) }))).rejects.toThrow(/orders_pkey|Unique/i);
+  });
+
   it('R-MINMAX inputs: the database refuses a non-positive quantity or a negative charge', async () => {
     await expect(records.createOrder(orderInput(base, { quantity: 0 }))).rejects.toThrow(/quantity/);
     await expect(
