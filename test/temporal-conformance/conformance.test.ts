@@ -207,6 +207,22 @@ describe.each([
       );
     });
 
+    it('signals another workflow, and reports a missing one as a failure', async () => {
+      const target = await start('signalSum', []);
+      const sender = await start('signalsAnother', [target.workflowId]);
+      expect(await sender.result()).toBe('signaled');
+      expect(await namesOf(sender)).toBe(
+        `${START},SignalExternalWorkflowExecutionInitiated,ExternalWorkflowExecutionSignaled,${TASK},WorkflowExecutionCompleted`,
+      );
+      await target.signal(workflows.doneSignal);
+      expect(await target.result()).toBe(7);
+      const lost = await start('signalsAnother', ['no-such-workflow-to-signal']);
+      expect(await lost.result()).toMatch(/^failed: /);
+      expect(await namesOf(lost)).toBe(
+        `${START},SignalExternalWorkflowExecutionInitiated,SignalExternalWorkflowExecutionFailed,${TASK},WorkflowExecutionCompleted`,
+      );
+    });
+
     it('answers queries on a running workflow and on a closed one', async () => {
       const handle = await start('signalSum', []);
       await handle.signal(workflows.addSignal, 2);

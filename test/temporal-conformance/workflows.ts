@@ -12,6 +12,7 @@ import {
   defineSignal,
   defineUpdate,
   executeChild,
+  getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
@@ -175,5 +176,15 @@ export async function cancelsItsActivity(): Promise<string> {
     return 'activity finished';
   } catch (error) {
     return isCancellation(error) ? 'activity canceled' : `unexpected: ${String(error)}`;
+  }
+}
+
+/** Signals another workflow through the server (SignalExternalWorkflowExecution). */
+export async function signalsAnother(targetWorkflowId: string): Promise<string> {
+  try {
+    await getExternalWorkflowHandle(targetWorkflowId).signal(addSignal, 7);
+    return 'signaled';
+  } catch (error) {
+    return `failed: ${(error as Error).message}`;
   }
 }

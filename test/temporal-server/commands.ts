@@ -379,38 +379,19 @@ function signalExternal(
       header: a.header,
     },
   );
-  const initiatedEventId = initiated.eventId as number;
-  context.afterCommit.push(() => {
-    const target = lookupOpenRun(engine, namespace, a.execution);
-    if (target) {
-      engine.signal(target, { signalName: a.signalName ?? '', input: a.input, identity: '', header: a.header });
-      engine.deliver(run, () =>
-        run.addEvent(
-          EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
-          'externalWorkflowExecutionSignaledEventAttributes',
-          { initiatedEventId, namespace, workflowExecution: a.execution, control: a.control },
-          engine.now(),
-        ),
-      );
-      return;
-    }
-    engine.deliver(run, () =>
-      run.addEvent(
-        EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
-        'signalExternalWorkflowExecutionFailedEventAttributes',
-        {
-          cause:
-            enums.SignalExternalWorkflowExecutionFailedCause
-              .SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
-          workflowTaskCompletedEventId: context.completedEventId,
-          namespace,
-          workflowExecution: a.execution,
-          initiatedEventId,
-          control: a.control,
-        },
-        engine.now(),
-      ),
-    );
+  actOnExternal(context, {
+    namespace,
+    execution: a.execution,
+    initiatedEventId: initiated.eventId,
+    control: a.control,
+    act: (target) => engine.signal(target, { signalName: a.signalName ?? '', input: a.input, identity: '', header: a.header }),
+    done: [EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED, 'externalWorkflowExecutionSignaledEventAttributes'],
+    failed: [
+      EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+      'signalExternalWorkflowExecutionFailedEventAttributes',
+      enums.SignalExternalWorkflowExecutionFailedCause
+        .SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+    ],
   });
 }
 
@@ -434,38 +415,67 @@ function cancelExternal(
       reason: a.reason,
     },
   );
-  const initiatedEventId = initiated.eventId as number;
+  actOnExternal(context, {
+    namespace,
+    execution,
+    initiatedEventId: initiated.eventId,
+    control: a.control,
+    act: (target) => engine.requestCancel(target, '', a.reason ?? ''),
+    done: [
+      EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+      'externalWorkflowExecutionCancelRequestedEventAttributes',
+    ],
+    failed: [
+      EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+      'requestCancelExternalWorkflowExecutionFailedEventAttributes',
+      enums.CancelExternalWorkflowExecutionFailedCause
+        .CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+    ],
+  });
+}
+
+/**
+ * After the task: signal or cancel another workflow, then tell the initiating workflow how it went
+ * (ExternalWorkflowExecution{Signaled,CancelRequested}, or the matching *Failed event).
+ */
+function actOnExternal(
+  context: Context,
+  request: {
+    namespace: string;
+    execution: { workflowId?: string | null; runId?: string | null } | null | undefined;
+    initiatedEventId: number;
+    control?: string | null;
+    act(target: WorkflowRun): void;
+    done: [number, string];
+    failed: [number, string, number];
+  },
+): void {
+  const { run, engine } = context;
+  const { namespace, execution, initiatedEventId, control } = request;
   context.afterCommit.push(() => {
     const target = lookupOpenRun(engine, namespace, execution);
-    if (target) {
-      engine.requestCancel(target, '', a.reason ?? '');
-      engine.deliver(run, () =>
-        run.addEvent(
-          EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
-          'externalWorkflowExecutionCancelRequestedEventAttributes',
-          { initiatedEventId, namespace, workflowExecution: execution },
-          engine.now(),
-        ),
-      );
-      return;
-    }
-    engine.deliver(run, () =>
+    if (target) request.act(target);
+    engine.deliver(run, () => {
+      if (target) {
+        const [type, field] = request.done;
+        run.addEvent(type, field, { initiatedEventId, namespace, workflowExecution: execution, control }, engine.now());
+        return;
+      }
+      const [type, field, cause] = request.failed;
       run.addEvent(
-        EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
-        'requestCancelExternalWorkflowExecutionFailedEventAttributes',
+        type,
+        field,
         {
-          cause:
-            enums.CancelExternalWorkflowExecutionFailedCause
-              .CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+          cause,
           workflowTaskCompletedEventId: context.completedEventId,
           namespace,
           workflowExecution: execution,
           initiatedEventId,
-          control: a.control,
+          control,
         },
         engine.now(),
-      ),
-    );
+      );
+    });
   });
 }
 
