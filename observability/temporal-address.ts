@@ -1,0 +1,33 @@
+/**
+ * Where the command-line tools find Temporal: --address, else TEMPORAL_ADDRESS, else the address a
+ * running `npm start` wrote to .data/running.json (its in-memory or dev server), else localhost:7233.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const RUNNING_FILE = resolve(join(__dirname, '..', '.data', 'running.json'));
+
+export interface RunningEngine {
+  temporalAddress: string;
+  namespace?: string;
+  apiUrl?: string;
+  pid?: number;
+}
+
+export function resolveTemporalAddress(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag) return flag;
+  if (env.TEMPORAL_ADDRESS) return env.TEMPORAL_ADDRESS;
+  const running = readRunningEngine();
+  if (running) return running.temporalAddress;
+  return 'localhost:7233';
+}
+
+export function readRunningEngine(file = RUNNING_FILE): RunningEngine | null {
+  if (!existsSync(file)) return null;
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as RunningEngine;
+    return typeof parsed.temporalAddress === 'string' ? parsed : null;
+  } catch {
+    return null;
+  }
+}
