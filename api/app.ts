@@ -1,0 +1,78 @@
+// The engine's REST API: createApp(deps) → an Express application (no listening here).
+//
+// Every route needs an API key (api/auth.ts). Routes are grouped per resource:
+//   /orders          place (update-with-start), read (row or live state), list, cancel
+//   /balance         the caller's balance
+//   /admin/users     accounts, keys, top-ups, withdrawals, chargebacks   (role admin)
+//   /admin/providers, /admin/services   the catalogue                     (role admin)
+// Errors are JSON `{ error: { code, message, field?, rule? } }` (api/errors.ts).
+import express from 'express';
+import type { Client } from '@temporalio/client';
+import pino from 'pino';
+import type { Logger } from 'pino';
+import type { Ledger } from '../activities/ledger';
+import type { OrderRecords } from '../activities/order-records';
+import type { PrismaClient } from '../generated/prisma/client';
+import { authenticate, requireRole } from './auth';
+import { errorHandler, notFoundHandler } from './errors';
+import { createPlacement } from './placement';
+import { adminCatalogueRouter } from './routes/admin-catalogue';
+import { adminUsersRouter } from './routes/admin-users';
+import { balanceRouter } from './routes/balance';
+import { ordersRouter } from './routes/orders';
+
+export interface ApiDeps {
+  prisma: PrismaClient;
+  temporal: Client;
+  ledger: Ledger;
+  orders: OrderRecords;
+  logger: Logger;
+}
+
+export interface CreateAppDeps extends Omit<ApiDeps, 'logger'> {
+  /** pino logger; default: JSON lines on stdout at LOG_LEVEL (info). */
+  logger?: Logger;
+  /** Largest accepted JSON body (default 16kb); larger → 413. */
+  bodyLimit?: string | number;
+}
+
+export function createApp(deps: CreateAppDeps): express.Application {
+  const logger = deps.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  const full: ApiDeps = { prisma: deps.prisma, temporal: deps.temporal, ledger: deps.ledger, orders: deps.orders, logger };
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  // One JSON log line per request, with the order it concerned when there was one.
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const line = {
+        method: req.method,
+        path: req.originalUrl.split('?')[0],
+        status: res.statusCode,
+        ms: Math.round(ms * 10) / 10,
+        userId: req.auth?.userId,
+        orderId: res.locals.orderId,
+      };
+      if (res.statusCode >= 500) logger.error(line, 'request');
+      else logger.info(line, 'request');
+    });
+    next();
+  });
+
+  // Who is calling comes first: a stranger's body is not even parsed.
+  app.use(authenticate(deps.prisma));
+  app.use(express.json({ limit: deps.bodyLimit ?? '16kb', strict: true }));
+
+  app.use('/orders', ordersRouter(full, createPlacement(full)));
+  app.use('/balance', balanceRouter(full));
+  app.use('/admin', requireRole('admin'));
+  app.use('/admin/users', adminUsersRouter(full));
+  app.use('/admin', adminCatalogueRouter(full));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,270 @@
+// POST /orders: from a validated request to "debited" (201) or "refused" (402/409/403).
+//
+//   1. Idempotency-Key given and already stored for this user: same request → replay the first
+//      answer (or, if none was stored yet, run the placement again for the stored order id);
+//      different request → 409. Nothing below runs.
+//   2. Fast checks that write nothing: service exists, is active and sells plain link+quantity
+//      orders, R-MINMAX (checkQuantity), R-BLOCKED, R-ONE-ACTIVE-PER-LINK (findActiveOrderForLink),
+//      R-BALANCE (balance >= charge). The authoritative checks run in the workflow: the link in its
+//      first activity (partial unique index), the funds in the debit (CHECK balance >= 0).
+//   3. Reserve the order id (the sequence behind orders.id), snapshot price and flags into the
+//      OrderInput (R-PRICE-SNAPSHOT, R-CHARGE), store the idempotency record BEFORE the workflow
+//      starts, then update-with-start: start `order-<id>` (USE_EXISTING, REJECT_DUPLICATE) and wait
+//      for the `placement` update, which answers once the debit succeeded or was refused.
+//   4. Store the definitive answer on the idempotency record, answer the client.
+import { createHash } from 'node:crypto';
+import { ServiceError, WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
+import type { Logger } from 'pino';
+import type { Ledger } from '../activities/ledger';
+import type { OrderRecord, OrderRecords } from '../activities/order-records';
+import { PG_UNIQUE_VIOLATION, isConstraintViolation } from '../db/errors';
+import type { Prisma, PrismaClient } from '../generated/prisma/client';
+import { checkQuantity, computeCharge } from '../domain/charge';
+import { normalizeLink } from '../domain/link';
+import { compareMoney, formatMoney } from '../domain/money';
+import type { OrderInput, PlacementResult } from '../workflows/order-contract';
+import { ORDER_MESSAGES, ORDER_TASK_QUEUE, orderWorkflowId } from '../workflows/order-contract';
+import type { AuthContext } from './auth';
+import { ApiError } from './errors';
+import type { PlaceOrderBody } from './schemas';
+import { guaranteeOf, orderFromRecord, orderFromState } from './views';
+
+export const ORDER_WORKFLOW_TYPE = 'orderWorkflow';
+/** The placement update's id: one per order, so a re-sent update-with-start joins the first one. */
+export const PLACEMENT_UPDATE_ID = 'placement';
+/** idempotency_records.response_status while no answer is stored yet (the placement is running). */
+const NO_ANSWER_YET = 0;
+const IDEMPOTENCY_UNIQUE = 'idempotency_records_user_id_key_key';
+
+export interface PlacementDeps {
+  prisma: PrismaClient;
+  temporal: Client;
+  ledger: Ledger;
+  orders: OrderRecords;
+  logger: Logger;
+}
+
+export interface Answer {
+  status: number;
+  body: unknown;
+  /** true when the answer is a replay of an earlier request with the same Idempotency-Key. */
+  replayed?: boolean;
+  orderId?: number;
+}
+
+/** What a client sees for each refusal of the placement update (and of the fast checks). */
+export function refusal(code: 'insufficient_funds' | 'link_busy' | 'user_blocked', holderOrderId?: number): ApiError {
+  switch (code) {
+    case 'insufficient_funds':
+      return new ApiError(402, 'insufficient_funds', 'not enough funds', { rule: 'R-BALANCE' });
+    case 'link_busy':
+      return new ApiError(409, 'link_busy', `active order for this link: ${holderOrderId}`, {
+        rule: 'R-ONE-ACTIVE-PER-LINK',
+        field: 'link',
+        holderOrderId,
+      });
+    case 'user_blocked':
+      return new ApiError(403, 'user_blocked', 'this account is blocked and can place no orders', { rule: 'R-BLOCKED' });
+  }
+}
+
+/** Same key + same content replays; the content is the validated body, in a fixed shape. */
+export function requestHash(body: PlaceOrderBody): string {
+  const canonical = JSON.stringify(['POST /orders', body.service, body.link, body.quantity]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+export function createPlacement(deps: PlacementDeps) {
+  const { prisma, temporal, ledger, orders, logger } = deps;
+
+  async function reserveOrderId(): Promise<number> {
+    const [row] = await prisma.$queryRaw<Array<{ id: bigint }>>`SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id`;
+    return Number(row.id);
+  }
+
+  /** Update-with-start, mapped to an HTTP answer. */
+  async function runPlacement(input: OrderInput, who: AuthContext): Promise<Answer> {
+    const workflowId = orderWorkflowId(input.orderId);
+    let result: PlacementResult;
+    try {
+      result = await temporal.workflow.executeUpdateWithStart<Workflow, PlacementResult, []>(ORDER_MESSAGES.placement, {
+        updateId: PLACEMENT_UPDATE_ID,
+        args: [],
+        startWorkflowOperation: new WithStartWorkflowOperation(ORDER_WORKFLOW_TYPE, {
+          workflowId,
+          taskQueue: ORDER_TASK_QUEUE,
+          args: [input],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        }),
+      });
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) {
+        // The workflow already ran to its end (only a retry with an Idempotency-Key gets here).
+        return answerForClosedOrder(input, who);
+      }
+      if (error instanceof ServiceError) {
+        logger.error({ err: error, orderId: input.orderId }, 'placement: Temporal unavailable');
+        throw new ApiError(503, 'placement_unavailable', `order ${input.orderId} could not be confirmed now; retry with the same Idempotency-Key or GET /orders/${input.orderId}`, {
+          orderId: input.orderId,
+        });
+      }
+      throw error;
+    }
+    return answerFor(result, who, input.orderId);
+  }
+
+  function answerFor(result: PlacementResult, who: AuthContext, orderId: number): Answer {
+    if (result.accepted) return { status: 201, body: { order: orderFromState(result.order, who.role) }, orderId };
+    const error = refusal(result.code, result.holderOrderId);
+    logger.info({ orderId, userId: who.userId, code: result.code, holderOrderId: result.holderOrderId }, 'placement refused');
+    return { status: error.status, body: error.toBody(), orderId };
+  }
+
+  /**
+   * The workflow is closed: ask Temporal for the placement update's outcome (kept with the
+   * workflow); failing that, answer from the order row.
+   */
+  async function answerForClosedOrder(input: OrderInput, who: AuthContext): Promise<Answer> {
+    const workflowId = orderWorkflowId(input.orderId);
+    try {
+      const update = temporal.workflow.getHandle(workflowId).getUpdateHandle<PlacementResult>(PLACEMENT_UPDATE_ID);
+      return answerFor(await update.result(), who, input.orderId);
+    } catch (error) {
+      logger.warn({ err: error, orderId: input.orderId }, 'placement: closed workflow has no placement outcome; answering from the order row');
+    }
+    const row: OrderRecord | null = await orders.getOrder(input.orderId);
+    if (row && row.status !== 'rejected') return { status: 201, body: { order: orderFromRecord(row, who.role) }, orderId: row.id };
+    if (row) {
+      const blocked = /block/i.test(row.rejectReason ?? '');
+      const error = refusal(blocked ? 'user_blocked' : 'insufficient_funds');
+      return { status: error.status, body: error.toBody(), orderId: row.id };
+    }
+    // No row: the order never got past its first activity, which refuses only for a busy link.
+    const holder = await orders.findActiveOrderForLink(input.linkKey);
+    const error = holder ? refusal('link_busy', holder.id) : new ApiError(409, 'placement_failed', `order ${input.orderId} was not placed; send a new request`);
+    return { status: error.status, body: error.toBody(), orderId: input.orderId };
+  }
+
+  async function storeAnswer(recordId: number, answer: Answer): Promise<void> {
+    await prisma.idempotencyRecord.update({
+      where: { id: recordId },
+      data: { responseStatus: answer.status, responseBody: answer.body as Prisma.InputJsonValue },
+    });
+  }
+
+  /** A retry with a stored key: replay, or finish what the first request started. */
+  async function replay(
+    record: { id: number; requestHash: string; responseStatus: number; responseBody: unknown },
+    hash: string,
+    who: AuthContext,
+  ): Promise<Answer> {
+    if (record.requestHash !== hash) {
+      throw new ApiError(409, 'idempotency_key_reused', 'this Idempotency-Key was already used with a different request', {
+        field: 'Idempotency-Key',
+        rule: 'idempotency',
+      });
+    }
+    if (record.responseStatus !== NO_ANSWER_YET) {
+      return { status: record.responseStatus, body: record.responseBody, replayed: true };
+    }
+    const { input } = record.responseBody as { input: OrderInput };
+    const answer = await runPlacement(input, who);
+    await storeAnswer(record.id, answer);
+    return { ...answer, replayed: true };
+  }
+
+  async function findRecord(userId: number, key: string) {
+    return prisma.idempotencyRecord.findUnique({ where: { userId_key: { userId, key } } });
+  }
+
+  return {
+    async place(who: AuthContext, body: PlaceOrderBody, idempotencyKey: string | undefined): Promise<Answer> {
+      const hash = requestHash(body);
+      if (idempotencyKey !== undefined) {
+        const existing = await findRecord(who.userId, idempotencyKey);
+        if (existing) return replay(existing, hash, who);
+      }
+
+      const service = await prisma.service.findUnique({ where: { id: body.service } });
+      if (!service) throw new ApiError(422, 'unknown_service', `service ${body.service} does not exist`, { field: 'service', rule: 'R-MINMAX' });
+      if (service.type !== 'default') {
+        throw new ApiError(422, 'unsupported_service_type', `service ${service.id} is of type ${service.type}; only link + quantity orders are taken`, {
+          field: 'service',
+        });
+      }
+      // R-MINMAX: an inactive service takes no order; quantity within [min, max].
+      const quantityCheck = checkQuantity(service, body.quantity);
+      if (!quantityCheck.ok) {
+        throw new ApiError(422, 'quantity_out_of_range', quantityCheck.message, {
+          field: service.active ? 'quantity' : 'service',
+          rule: quantityCheck.rule,
+          ...(service.active ? { min: service.min, max: service.max } : {}),
+        });
+      }
+      // R-BLOCKED: a blocked account places nothing (the workflow checks again).
+      if (who.userStatus !== 'active') throw refusal('user_blocked');
+
+      const link = body.link;
+      const linkKey = normalizeLink(link);
+      // R-ONE-ACTIVE-PER-LINK, fast path; the workflow's first activity decides under concurrency.
+      const holder = await orders.findActiveOrderForLink(linkKey);
+      if (holder) throw refusal('link_busy', holder.id);
+
+      // R-PRICE-SNAPSHOT + R-CHARGE: the price is fixed now, from the service as it is now.
+      const rate = formatMoney(service.rate.toFixed(5));
+      const charge = computeCharge(rate, body.quantity);
+      // R-BALANCE, fast path; the debit (CHECK balance >= 0) decides under concurrency.
+      if (compareMoney(await ledger.balanceOf(who.userId), charge) < 0) throw refusal('insufficient_funds');
+
+      const orderId = await reserveOrderId();
+      const input: OrderInput = {
+        orderId,
+        userId: who.userId,
+        serviceId: service.id,
+        providerId: service.providerId,
+        providerServiceId: service.providerServiceId,
+        link,
+        linkKey,
+        quantity: body.quantity,
+        rate,
+        charge,
+        guarantee: guaranteeOf(service.refillKind, service.refillDays),
+        cancelable: service.cancelable,
+        placedAt: Date.now(),
+        idempotencyKey: idempotencyKey ?? null,
+        requestHash: idempotencyKey !== undefined ? hash : null,
+      };
+
+      if (idempotencyKey === undefined) return runPlacement(input, who);
+
+      let recordId: number;
+      try {
+        const record = await prisma.idempotencyRecord.create({
+          data: {
+            userId: who.userId,
+            key: idempotencyKey,
+            requestHash: hash,
+            orderId,
+            responseStatus: NO_ANSWER_YET,
+            responseBody: { state: 'placing', input } as unknown as Prisma.InputJsonValue,
+          },
+        });
+        recordId = record.id;
+      } catch (error) {
+        // A concurrent twin with the same key stored its record first: join it (our id is unused).
+        if (!isConstraintViolation(error, PG_UNIQUE_VIOLATION, IDEMPOTENCY_UNIQUE)) throw error;
+        const twin = await findRecord(who.userId, idempotencyKey);
+        if (!twin) throw error;
+        return replay(twin, hash, who);
+      }
+      const answer = await runPlacement(input, who);
+      await storeAnswer(recordId, answer);
+      return answer;
+    },
+  };
+}
+
+export type Placement = ReturnType<typeof createPlacement>;

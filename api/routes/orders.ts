@@ -1,0 +1,159 @@
+// /orders: place, read, list and cancel orders.
+// A user sees and acts on their own orders only: another user's order answers 404 (not 403), so
+// order ids do not leak. Staff (support, admin) see every order.
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Router } from 'express';
+import type { Request } from 'express';
+import type { OrderRecord } from '../../activities/order-records';
+import { decideCancel } from '../../domain/cancel-policy';
+import { ORDER_STATUSES } from '../../domain/order-status';
+import { normalizeLink } from '../../domain/link';
+import type { CancelRequest, CancelResult, OrderState } from '../../workflows/order-contract';
+import { ORDER_MESSAGES, orderWorkflowId } from '../../workflows/order-contract';
+import type { ApiDeps } from '../app';
+import { caller, isStaff } from '../auth';
+import { ApiError, notFound } from '../errors';
+import type { Placement } from '../placement';
+import { cancelBody, flag, idempotencyKeyOf, listOrdersQuery, liveQuery, orderIdParam, parseOr400, placeOrderBody } from '../schemas';
+import { orderFromRecord, orderFromState } from '../views';
+
+/** A live `state` query waits at most this long before the row answers instead. */
+const LIVE_QUERY_TIMEOUT_MS = 5_000;
+/** Listing without a status filter hides rejected placements: they never became orders. */
+const LISTED_BY_DEFAULT = ORDER_STATUSES.filter((s) => s !== 'rejected');
+
+export function ordersRouter(deps: ApiDeps, placement: Placement): Router {
+  const { temporal, orders, logger } = deps;
+  const router = Router();
+
+  /** The order if the caller may see it; 404 for a missing id and for someone else's order alike. */
+  async function visibleOrder(req: Request): Promise<OrderRecord> {
+    const who = caller(req);
+    const parsed = orderIdParam.safeParse(req.params.id);
+    if (!parsed.success) throw notFound('order');
+    const order = await orders.getOrder(parsed.data);
+    if (!order || (!isStaff(who.role) && order.userId !== who.userId)) throw notFound('order');
+    req.res!.locals.orderId = order.id;
+    return order;
+  }
+
+  router.post('/', async (req, res) => {
+    const who = caller(req);
+    const body = parseOr400(placeOrderBody, req.body ?? {});
+    const key = idempotencyKeyOf(req);
+    const answer = await placement.place(who, body, key);
+    if (answer.orderId !== undefined) res.locals.orderId = answer.orderId;
+    if (answer.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    if (answer.status === 201 && answer.orderId !== undefined) res.setHeader('Location', `/orders/${answer.orderId}`);
+    res.status(answer.status).json(answer.body);
+  });
+
+  router.get('/', async (req, res) => {
+    const who = caller(req);
+    const q = parseOr400(listOrdersQuery, req.query, 'query');
+    if (q.userId !== undefined && !isStaff(who.role) && q.userId !== who.userId) {
+      throw new ApiError(403, 'forbidden', "only support can list another user's orders", { field: 'query.userId' });
+    }
+    let linkKey: string | undefined;
+    if (q.link !== undefined) {
+      try {
+        linkKey = normalizeLink(q.link);
+      } catch (error) {
+        throw new ApiError(400, 'invalid_request', `query.link: ${(error as Error).message}`, { field: 'query.link', rule: 'format' });
+      }
+    }
+    const page = await orders.listOrders({
+      userId: isStaff(who.role) ? q.userId : who.userId,
+      status: q.status ?? [...LISTED_BY_DEFAULT],
+      linkKey,
+      createdBefore: q.createdBefore,
+      createdAfter: q.createdAfter,
+      limit: q.limit ?? 50,
+      cursor: q.cursor ?? null,
+    });
+    res.json({ orders: page.orders.map((o) => orderFromRecord(o, who.role)), nextCursor: page.nextCursor });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const who = caller(req);
+    const { live } = parseOr400(liveQuery, req.query, 'query');
+    const order = await visibleOrder(req);
+    if (!flag(live)) {
+      res.json({ order: orderFromRecord(order, who.role), source: 'database' });
+      return;
+    }
+    try {
+      const handle = temporal.workflow.getHandle(orderWorkflowId(order.id));
+      const state = await temporal.withDeadline(Date.now() + LIVE_QUERY_TIMEOUT_MS, () => handle.query<OrderState>(ORDER_MESSAGES.state));
+      res.json({ order: orderFromState(state, who.role), source: 'workflow' });
+    } catch (error) {
+      // The row is the mirror of the same state: a slightly older answer beats no answer.
+      logger.warn({ err: error, orderId: order.id }, 'live state query failed; answering from the order row');
+      res.json({ order: orderFromRecord(order, who.role), source: 'database' });
+    }
+  });
+
+  router.post('/:id/cancel', async (req, res) => {
+    const who = caller(req);
+    const body = parseOr400(cancelBody, req.body ?? {});
+    const order = await visibleOrder(req);
+    const request: CancelRequest = {
+      requestedBy: { kind: who.role, userId: who.userId, apiKeyId: who.apiKeyId },
+      ...(body.reason !== undefined ? { reason: body.reason } : {}),
+      ...(body.requestId !== undefined ? { requestId: body.requestId } : {}),
+    };
+    let result: CancelResult;
+    try {
+      result = await temporal.workflow.getHandle(orderWorkflowId(order.id)).executeUpdate<CancelResult, [CancelRequest]>(ORDER_MESSAGES.cancel, {
+        args: [request],
+        updateId: `cancel:${body.requestId ?? randomUUID()}`,
+      });
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError) {
+        // The workflow's validator refused the request: that is the answer, at once.
+        result = refusedFromFailure(error);
+      } else if (error instanceof WorkflowNotFoundError) {
+        // The workflow is gone (closed): the row is final, and the domain says why no cancel.
+        result = refusedFromRow(order);
+      } else {
+        throw error;
+      }
+    }
+    if (!result.accepted) {
+      logger.info({ orderId: order.id, userId: who.userId, rule: result.rule, reason: result.reason }, 'cancel refused');
+      throw new ApiError(409, 'cancel_refused', result.reason, { rule: result.rule, orderId: order.id });
+    }
+    logger.info({ orderId: order.id, userId: who.userId, rule: result.rule }, 'cancel accepted');
+    res.status(202).json({ orderId: order.id, cancel: result });
+  });
+
+  return router;
+}
+
+/** A rejected cancel update: the validator's ApplicationFailure names the rule (type or details) and the reason. */
+function refusedFromFailure(error: WorkflowUpdateFailedError): CancelResult {
+  const cause = error.cause;
+  if (cause instanceof ApplicationFailure) {
+    const detail = cause.details?.[0] as { rule?: unknown; reason?: unknown } | undefined;
+    const rule = typeof detail?.rule === 'string' ? detail.rule : cause.type && /^R-/.test(cause.type) ? cause.type : 'R-CANCEL-REQUEST';
+    const reason = typeof detail?.reason === 'string' ? detail.reason : cause.message;
+    return { accepted: false, rule, reason };
+  }
+  return { accepted: false, rule: 'R-CANCEL-REQUEST', reason: cause?.message ?? error.message };
+}
+
+function refusedFromRow(order: OrderRecord): CancelResult {
+  const decision = decideCancel({
+    status: order.status,
+    placedAt: Date.parse(order.createdAt),
+    startedAt: order.startedAt ? Date.parse(order.startedAt) : null,
+    now: Date.now(),
+    serviceCancelable: order.cancelable,
+    suspended: false,
+    cancelRequested: order.cancelRequested,
+  });
+  if (!decision.allowed) return { accepted: false, rule: decision.rule, reason: decision.reason };
+  // An open order without a running workflow cannot be canceled by anyone but an engineer.
+  throw new Error(`order ${order.id} is ${order.status} but its workflow is not running`);
+}

@@ -1,0 +1,246 @@
+// Request schemas (zod), checked at the boundary before anything is read or written.
+// Every refusal names its field and rule (see errors.ts fromZod): zod checks give "required",
+// "type", "min", "max", "format", "enum", "unknown_field"; domain checks name their rule ID.
+// Bodies are strict: an unknown field (say drip-feed `runs`, which the engine does not sell) is
+// refused rather than silently ignored.
+import { z } from 'zod';
+import { ORDER_STATUSES } from '../domain/order-status';
+import type { OrderStatus } from '../domain/order-status';
+import { validateLink } from '../domain/link';
+import { money } from '../domain/money';
+import { ROLES } from './auth';
+import { fromZod } from './errors';
+
+/** A positive whole number, as a JSON number or as digits in a string (panels send "1000"). */
+const wholeNumber = (what: string, min = 1) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
+    z
+      .int({ error: (i) => (i.input === undefined ? `${what} is required` : `${what} must be a whole number`) })
+      .min(min, { error: `${what} must be at least ${min}` }),
+  );
+
+/** Money in: a decimal string with at most 5 decimals ("12.5", "0.27819"), never a JSON number. */
+const moneyText = (what: string, { allowZero = false } = {}) =>
+  z
+    .string({
+      error: (i) =>
+        i.input === undefined ? `${what} is required` : `${what} must be a decimal string such as "12.50" (not a JSON number)`,
+    })
+    .superRefine((text, ctx) => {
+      let ok = false;
+      try {
+        const d = money(text, what);
+        ok = allowZero ? !d.isNegative() : d.gt(0);
+      } catch {
+        ok = false;
+      }
+      if (!ok) {
+        ctx.addIssue({
+          code: 'custom',
+          params: { rule: 'money' },
+          message: `${what} must be a ${allowZero ? 'non-negative' : 'positive'} decimal with at most 5 decimals, got ${JSON.stringify(text)}`,
+        });
+      }
+    });
+
+const text = (what: string, max: number) =>
+  z
+    .string({ error: (i) => (i.input === undefined ? `${what} is required` : `${what} must be text`) })
+    .trim()
+    .min(1, { error: `${what} must not be empty` })
+    .max(max, { error: `${what} must be at most ${max} characters` });
+
+const httpUrl = (what: string) =>
+  text(what, 2048).refine((u) => /^https?:\/\//i.test(u) && URL.canParse(u), {
+    error: `${what} must be an http(s) URL`,
+    params: { rule: 'format' },
+  });
+
+// ---------------------------------------------------------------------------------------------
+// Orders
+
+export const placeOrderBody = z.strictObject({
+  service: wholeNumber('service'),
+  link: text('link', 2048).superRefine((link, ctx) => {
+    const check = validateLink(link);
+    if (!check.ok) ctx.addIssue({ code: 'custom', params: { rule: 'format' }, message: check.message });
+  }),
+  quantity: wholeNumber('quantity'),
+});
+export type PlaceOrderBody = z.infer<typeof placeOrderBody>;
+
+/** Idempotency-Key header (parse `{ 'Idempotency-Key': req.get('idempotency-key') }`): printable ASCII, bounded. */
+export const idempotencyKeyHeader = z.object({
+  'Idempotency-Key': z
+    .string()
+    .min(1, { error: 'Idempotency-Key must not be empty' })
+    .max(255, { error: 'Idempotency-Key must be at most 255 characters' })
+    .regex(/^[\x21-\x7e]+$/, { error: 'Idempotency-Key must be printable ASCII without spaces' })
+    .optional(),
+});
+
+/** The request's Idempotency-Key, validated (400 naming the header), or undefined. */
+export function idempotencyKeyOf(req: { get(name: string): string | undefined }): string | undefined {
+  return parseOr400(idempotencyKeyHeader, { 'Idempotency-Key': req.get('idempotency-key') })['Idempotency-Key'];
+}
+
+export const orderIdParam = wholeNumber('order id');
+
+const isoDate = (what: string) =>
+  z
+    .string()
+    .refine((s) => !Number.isNaN(Date.parse(s)), { error: `${what} must be an ISO-8601 date or date-time`, params: { rule: 'format' } })
+    .transform((s) => new Date(s));
+
+const statusList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(z.enum(ORDER_STATUSES as [OrderStatus, ...OrderStatus[]], { error: `status must be one of ${ORDER_STATUSES.join(', ')}` }))
+      .min(1, { error: 'status must name at least one status' }),
+  );
+
+export const listOrdersQuery = z.strictObject({
+  status: statusList.optional(),
+  link: text('link', 2048).optional(),
+  createdBefore: isoDate('createdBefore').optional(),
+  createdAfter: isoDate('createdAfter').optional(),
+  limit: wholeNumber('limit').pipe(z.int().max(1000, { error: 'limit must be at most 1000' })).optional(),
+  cursor: wholeNumber('cursor').optional(),
+  /** Staff only: one user's orders. */
+  userId: wholeNumber('userId').optional(),
+});
+
+export const liveQuery = z.strictObject({
+  live: z.enum(['0', '1', 'true', 'false'], { error: 'live must be 1 or 0' }).optional(),
+});
+
+export const cancelBody = z.strictObject({
+  reason: text('reason', 1000).optional(),
+  /** Client-chosen id: a retried request is one cancel. */
+  requestId: text('requestId', 200).regex(/^[\x21-\x7e]+$/, { error: 'requestId must be printable ASCII' }).optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Admin: users and money
+
+export const userIdParam = wholeNumber('user id');
+
+export const createUserBody = z.strictObject({
+  name: text('name', 200),
+  email: z.email({ error: 'email must be an e-mail address' }).max(320).optional(),
+});
+
+export const createApiKeyBody = z.strictObject({
+  role: z.enum(ROLES as ['user', 'support', 'admin'], { error: `role must be one of ${ROLES.join(', ')}` }).default('user'),
+  label: z.string().trim().max(200, { error: 'label must be at most 200 characters' }).default(''),
+});
+
+export const topUpBody = z.strictObject({
+  amount: moneyText('amount'),
+  paymentReference: text('paymentReference', 200),
+});
+
+export const withdrawalBody = z.strictObject({
+  amount: moneyText('amount'),
+  panelAtFault: z.boolean({ error: 'panelAtFault must be true or false' }),
+  reason: text('reason', 1000),
+});
+
+export const chargebackBody = z.strictObject({
+  amount: moneyText('amount').optional(),
+  reason: text('reason', 1000),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Admin: catalogue
+
+export const providerIdParam = wholeNumber('provider id');
+export const serviceIdParam = wholeNumber('service id');
+
+const providerFields = {
+  name: text('name', 200),
+  apiUrl: httpUrl('apiUrl'),
+  apiKey: text('apiKey', 500),
+  supportsLinkLookup: z.boolean({ error: 'supportsLinkLookup must be true or false' }),
+  countSourceUrl: httpUrl('countSourceUrl').nullable(),
+  active: z.boolean({ error: 'active must be true or false' }),
+};
+
+export const createProviderBody = z.strictObject({
+  ...providerFields,
+  supportsLinkLookup: providerFields.supportsLinkLookup.default(false),
+  countSourceUrl: providerFields.countSourceUrl.optional(),
+  active: providerFields.active.default(true),
+});
+
+export const patchProviderBody = z
+  .strictObject(providerFields)
+  .partial()
+  .refine((b) => Object.keys(b).length > 0, { error: 'nothing to change', params: { rule: 'required' } });
+
+/** R-REFILL-SERVICE: none, a number of days, or lifetime (the order contract's Guarantee). */
+export const refillSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({ kind: z.literal('none') }),
+    z.strictObject({ kind: z.literal('days'), days: wholeNumber('refill.days').pipe(z.int().max(3650)) }),
+    z.strictObject({ kind: z.literal('lifetime') }),
+  ],
+  { error: 'refill.kind must be one of none, days, lifetime' },
+);
+
+const serviceFields = {
+  name: text('name', 200),
+  category: text('category', 200),
+  type: text('type', 100),
+  providerId: wholeNumber('providerId'),
+  providerServiceId: z.preprocess((v) => (typeof v === 'number' ? String(v) : v), text('providerServiceId', 100)),
+  /** Price per 1000 units; at most 5 decimals (the database stores Decimal(20,5)). */
+  rate: moneyText('rate', { allowZero: true }),
+  min: wholeNumber('min'),
+  max: wholeNumber('max'),
+  refill: refillSchema,
+  cancelable: z.boolean({ error: 'cancelable must be true or false' }),
+  active: z.boolean({ error: 'active must be true or false' }),
+};
+
+/** R-MINMAX needs a sane range: min <= max (the database CHECKs it too). */
+function checkMinMax(min: number, max: number, ctx: z.RefinementCtx): void {
+  if (min > max) ctx.addIssue({ code: 'custom', path: ['max'], params: { rule: 'R-MINMAX' }, message: `max (${max}) must not be below min (${min})` });
+}
+
+export const createServiceBody = z
+  .strictObject({
+    ...serviceFields,
+    type: serviceFields.type.default('default'),
+    refill: serviceFields.refill.default({ kind: 'none' }),
+    cancelable: serviceFields.cancelable.default(false),
+    active: serviceFields.active.default(true),
+  })
+  .superRefine((b, ctx) => checkMinMax(b.min, b.max, ctx));
+
+export const patchServiceBody = z
+  .strictObject(serviceFields)
+  .partial()
+  .refine((b) => Object.keys(b).length > 0, { error: 'nothing to change', params: { rule: 'required' } });
+
+export const catalogueListQuery = z.strictObject({
+  active: z.enum(['0', '1', 'true', 'false'], { error: 'active must be 1 or 0' }).optional(),
+  providerId: wholeNumber('providerId').optional(),
+});
+
+/** '1' / 'true' → true, '0' / 'false' → false, absent → undefined. */
+export function flag(value: '0' | '1' | 'true' | 'false' | undefined): boolean | undefined {
+  return value === undefined ? undefined : value === '1' || value === 'true';
+}
+
+/** Parse with a zod schema or throw the 400 that names field and rule. */
+export function parseOr400<T extends z.ZodType>(schema: T, input: unknown, where?: 'query'): z.output<T> {
+  // reportInput: the rule of a type error depends on whether there was a value at all.
+  const result = schema.safeParse(input, { reportInput: true });
+  if (!result.success) throw fromZod(result.error, where);
+  return result.data;
+}

@@ -1,0 +1,154 @@
+// What the API answers: JSON views of orders, users, providers and services.
+// Money is always a 5-decimal string; times are ISO-8601 UTC.
+import type { OrderRecord } from '../activities/order-records';
+import type { Provider, Service, User } from '../generated/prisma/client';
+import { toApiV2Status } from '../domain/api-v2-status';
+import { formatMoney } from '../domain/money';
+import type { OrderStatus } from '../domain/order-status';
+import type { Guarantee, OrderState } from '../workflows/order-contract';
+import type { Role } from './auth';
+import { isStaff } from './auth';
+
+export interface OrderView {
+  id: number;
+  userId: number;
+  serviceId: number;
+  link: string;
+  quantity: number;
+  rate: string;
+  charge: string;
+  refunded: string;
+  /** The engine's status. */
+  status: OrderStatus;
+  /** The same status as an SMM API v2 client knows it (Pending, In progress, ..., Canceled). */
+  apiStatus: string;
+  flags: { overdue: boolean; stalled: boolean; cancelRequested: boolean };
+  startCount: number | null;
+  remains: number | null;
+  refill: Guarantee;
+  cancelable: boolean;
+  rejectReason: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Staff only: who delivers it. */
+  providerId?: number;
+  providerOrderId?: string | null;
+}
+
+/** A refill guarantee from the (kind, days) columns of a service or order. */
+export function guaranteeOf(kind: string, days: number | null): Guarantee {
+  if (kind === 'days' && days !== null) return { kind: 'days', days };
+  if (kind === 'lifetime') return { kind: 'lifetime' };
+  return { kind: 'none' };
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+function withStaffFields(view: OrderView, role: Role, providerId: number, providerOrderId: string | null): OrderView {
+  return isStaff(role) ? { ...view, providerId, providerOrderId } : view;
+}
+
+/** An order from its database row (the mirror of the workflow's state). */
+export function orderFromRecord(o: OrderRecord, role: Role): OrderView {
+  return withStaffFields(
+    {
+      id: o.id,
+      userId: o.userId,
+      serviceId: o.serviceId,
+      link: o.link,
+      quantity: o.quantity,
+      rate: o.rate,
+      charge: o.charge,
+      refunded: o.refunded,
+      status: o.status,
+      apiStatus: toApiV2Status(o.status, o),
+      flags: { overdue: o.overdue, stalled: o.stalled, cancelRequested: o.cancelRequested },
+      startCount: o.startCount,
+      remains: o.remains,
+      refill: guaranteeOf(o.refillKind, o.refillDays),
+      cancelable: o.cancelable,
+      rejectReason: o.rejectReason,
+      createdAt: o.createdAt,
+      startedAt: o.startedAt,
+      finishedAt: o.finishedAt,
+    },
+    role,
+    o.providerId,
+    o.providerOrderId,
+  );
+}
+
+/** An order from the workflow's live state (placement answer, or GET ?live=1). */
+export function orderFromState(s: OrderState, role: Role): OrderView {
+  return withStaffFields(
+    {
+      id: s.orderId,
+      userId: s.userId,
+      serviceId: s.serviceId,
+      link: s.link,
+      quantity: s.quantity,
+      rate: formatMoney(s.rate),
+      charge: formatMoney(s.charge),
+      refunded: formatMoney(s.refunded),
+      status: s.status,
+      apiStatus: toApiV2Status(s.status, s.flags),
+      flags: { overdue: s.flags.overdue, stalled: s.flags.stalled, cancelRequested: s.flags.cancelRequested },
+      startCount: s.startCount,
+      remains: s.remains,
+      refill: s.guarantee,
+      cancelable: s.cancelable,
+      rejectReason: s.rejectReason,
+      createdAt: new Date(s.timestamps.placedAt).toISOString(),
+      startedAt: iso(s.timestamps.startedAt),
+      finishedAt: iso(s.timestamps.finishedAt),
+    },
+    role,
+    s.providerId,
+    s.providerOrderId,
+  );
+}
+
+export function userView(u: User) {
+  return {
+    id: u.id,
+    name: u.name,
+    email: u.email,
+    status: u.status,
+    balance: formatMoney(u.balance.toFixed(5)),
+    createdAt: u.createdAt.toISOString(),
+  };
+}
+
+/** A provider without its secret: the upstream API key is write-only. */
+export function providerView(p: Provider) {
+  return {
+    id: p.id,
+    name: p.name,
+    apiUrl: p.apiUrl,
+    apiKeySet: p.apiKey !== '',
+    supportsLinkLookup: p.supportsLinkLookup,
+    countSourceUrl: p.countSourceUrl,
+    active: p.active,
+    createdAt: p.createdAt.toISOString(),
+  };
+}
+
+export function serviceView(s: Service) {
+  return {
+    id: s.id,
+    name: s.name,
+    category: s.category,
+    type: s.type,
+    providerId: s.providerId,
+    providerServiceId: s.providerServiceId,
+    rate: formatMoney(s.rate.toFixed(5)),
+    min: s.min,
+    max: s.max,
+    refill: guaranteeOf(s.refillKind, s.refillDays),
+    cancelable: s.cancelable,
+    active: s.active,
+    createdAt: s.createdAt.toISOString(),
+    updatedAt: s.updatedAt.toISOString(),
+  };
+}
