@@ -48,6 +48,7 @@ function zodRule(issue: ZodError['issues'][number]): string {
     case 'invalid_format':
       return 'format';
     case 'invalid_value':
+    case 'invalid_union': // e.g. refill.kind not among the union's kinds
       return 'enum';
     case 'unrecognized_keys':
       return 'unknown_field';
