@@ -7,27 +7,15 @@
  */
 import pino from 'pino';
 import { startProviderSimulator } from '../provider-simulator';
-
-function num(name: string): number | undefined {
-  const v = process.env[name];
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${v}"`);
-  return n;
-}
+import { intFromEnv } from './runtime/env';
+import { simulatorOptionsFromEnv } from './runtime/simulator-env';
 
 async function main(): Promise<void> {
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
   const sim = await startProviderSimulator({
-    port: num('PORT') ?? 4010,
+    ...simulatorOptionsFromEnv(process.env),
+    port: intFromEnv(process.env, 'PORT', 4010),
     host: process.env.HOST ?? '127.0.0.1',
-    apiKey: (process.env.SIM_API_KEY ?? 'sim-key').split(',').map((k) => k.trim()).filter(Boolean),
-    defaults: {
-      ...(num('SIM_START_DELAY_MS') !== undefined ? { startDelayMs: num('SIM_START_DELAY_MS') } : {}),
-      ...(num('SIM_SPEED') !== undefined ? { speedPerSec: num('SIM_SPEED') } : {}),
-    },
-    cancelDelayMs: num('SIM_CANCEL_DELAY_MS'),
-    balance: process.env.SIM_BALANCE,
     logger,
   });
   logger.info({ api: sim.apiUrl, count: sim.countUrl, control: `${sim.url}/_sim` }, 'provider simulator ready');
