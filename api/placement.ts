@@ -180,6 +180,85 @@ export function createPlacement(deps: PlacementDeps) {
     return prisma.idempotencyRecord.findUnique({ where: { userId_key: { userId, key } } });
   }
 
+  /** A request with no stored key: fast checks, snapshot, record, update-with-start. */
+  async function placeNew(who: AuthContext, body: PlaceOrderBody, idempotencyKey: string | undefined, hash: string): Promise<Answer> {
+    const service = await prisma.service.findUnique({ where: { id: body.service } });
+    if (!service) throw new ApiError(422, 'unknown_service', `service ${body.service} does not exist`, { field: 'service', rule: 'R-MINMAX' });
+    if (service.type !== 'default') {
+      throw new ApiError(422, 'unsupported_service_type', `service ${service.id} is of type ${service.type}; only link + quantity orders are taken`, {
+        field: 'service',
+      });
+    }
+    // R-MINMAX: an inactive service takes no order; quantity within [min, max].
+    const quantityCheck = checkQuantity(service, body.quantity);
+    if (!quantityCheck.ok) {
+      throw new ApiError(422, 'quantity_out_of_range', quantityCheck.message, {
+        field: service.active ? 'quantity' : 'service',
+        rule: quantityCheck.rule,
+        ...(service.active ? { min: service.min, max: service.max } : {}),
+      });
+    }
+    // R-BLOCKED: a blocked account places nothing (the workflow checks again).
+    if (who.userStatus !== 'active') throw refusal('user_blocked');
+
+    const link = body.link;
+    const linkKey = normalizeLink(link);
+    // R-ONE-ACTIVE-PER-LINK, fast path; the workflow's first activity decides under concurrency.
+    const holder = await orders.findActiveOrderForLink(linkKey);
+    if (holder) throw refusal('link_busy', holder.id);
+
+    // R-PRICE-SNAPSHOT + R-CHARGE: the price is fixed now, from the service as it is now.
+    const rate = formatMoney(service.rate.toFixed(5));
+    const charge = computeCharge(rate, body.quantity);
+    // R-BALANCE, fast path; the debit (CHECK balance >= 0) decides under concurrency.
+    if (compareMoney(await ledger.balanceOf(who.userId), charge) < 0) throw refusal('insufficient_funds');
+
+    const orderId = await reserveOrderId();
+    const input: OrderInput = {
+      orderId,
+      userId: who.userId,
+      serviceId: service.id,
+      providerId: service.providerId,
+      providerServiceId: service.providerServiceId,
+      link,
+      linkKey,
+      quantity: body.quantity,
+      rate,
+      charge,
+      guarantee: guaranteeOf(service.refillKind, service.refillDays),
+      cancelable: service.cancelable,
+      placedAt: Date.now(),
+      idempotencyKey: idempotencyKey ?? null,
+      requestHash: idempotencyKey !== undefined ? hash : null,
+    };
+
+    if (idempotencyKey === undefined) return runPlacement(input, who);
+
+    let recordId: number;
+    try {
+      const record = await prisma.idempotencyRecord.create({
+        data: {
+          userId: who.userId,
+          key: idempotencyKey,
+          requestHash: hash,
+          orderId,
+          responseStatus: NO_ANSWER_YET,
+          responseBody: { state: 'placing', input } as unknown as Prisma.InputJsonValue,
+        },
+      });
+      recordId = record.id;
+    } catch (error) {
+      // A concurrent twin with the same key stored its record first: join it (our id is unused).
+      if (!isConstraintViolation(error, PG_UNIQUE_VIOLATION, IDEMPOTENCY_UNIQUE)) throw error;
+      const twin = await findRecord(who.userId, idempotencyKey);
+      if (!twin) throw error;
+      return replay(twin, hash, who);
+    }
+    const answer = await runPlacement(input, who);
+    await storeAnswer(recordId, answer);
+    return answer;
+  }
+
   return {
     async place(who: AuthContext, body: PlaceOrderBody, idempotencyKey: string | undefined): Promise<Answer> {
       const hash = requestHash(body);
@@ -188,81 +267,18 @@ export function createPlacement(deps: PlacementDeps) {
         if (existing) return replay(existing, hash, who);
       }
 
-      const service = await prisma.service.findUnique({ where: { id: body.service } });
-      if (!service) throw new ApiError(422, 'unknown_service', `service ${body.service} does not exist`, { field: 'service', rule: 'R-MINMAX' });
-      if (service.type !== 'default') {
-        throw new ApiError(422, 'unsupported_service_type', `service ${service.id} is of type ${service.type}; only link + quantity orders are taken`, {
-          field: 'service',
-        });
-      }
-      // R-MINMAX: an inactive service takes no order; quantity within [min, max].
-      const quantityCheck = checkQuantity(service, body.quantity);
-      if (!quantityCheck.ok) {
-        throw new ApiError(422, 'quantity_out_of_range', quantityCheck.message, {
-          field: service.active ? 'quantity' : 'service',
-          rule: quantityCheck.rule,
-          ...(service.active ? { min: service.min, max: service.max } : {}),
-        });
-      }
-      // R-BLOCKED: a blocked account places nothing (the workflow checks again).
-      if (who.userStatus !== 'active') throw refusal('user_blocked');
-
-      const link = body.link;
-      const linkKey = normalizeLink(link);
-      // R-ONE-ACTIVE-PER-LINK, fast path; the workflow's first activity decides under concurrency.
-      const holder = await orders.findActiveOrderForLink(linkKey);
-      if (holder) throw refusal('link_busy', holder.id);
-
-      // R-PRICE-SNAPSHOT + R-CHARGE: the price is fixed now, from the service as it is now.
-      const rate = formatMoney(service.rate.toFixed(5));
-      const charge = computeCharge(rate, body.quantity);
-      // R-BALANCE, fast path; the debit (CHECK balance >= 0) decides under concurrency.
-      if (compareMoney(await ledger.balanceOf(who.userId), charge) < 0) throw refusal('insufficient_funds');
-
-      const orderId = await reserveOrderId();
-      const input: OrderInput = {
-        orderId,
-        userId: who.userId,
-        serviceId: service.id,
-        providerId: service.providerId,
-        providerServiceId: service.providerServiceId,
-        link,
-        linkKey,
-        quantity: body.quantity,
-        rate,
-        charge,
-        guarantee: guaranteeOf(service.refillKind, service.refillDays),
-        cancelable: service.cancelable,
-        placedAt: Date.now(),
-        idempotencyKey: idempotencyKey ?? null,
-        requestHash: idempotencyKey !== undefined ? hash : null,
-      };
-
-      if (idempotencyKey === undefined) return runPlacement(input, who);
-
-      let recordId: number;
       try {
-        const record = await prisma.idempotencyRecord.create({
-          data: {
-            userId: who.userId,
-            key: idempotencyKey,
-            requestHash: hash,
-            orderId,
-            responseStatus: NO_ANSWER_YET,
-            responseBody: { state: 'placing', input } as unknown as Prisma.InputJsonValue,
-          },
-        });
-        recordId = record.id;
+        return await placeNew(who, body, idempotencyKey, hash);
       } catch (error) {
-        // A concurrent twin with the same key stored its record first: join it (our id is unused).
-        if (!isConstraintViolation(error, PG_UNIQUE_VIOLATION, IDEMPOTENCY_UNIQUE)) throw error;
-        const twin = await findRecord(who.userId, idempotencyKey);
-        if (!twin) throw error;
-        return replay(twin, hash, who);
+        // A refusal by a fast check may be our own twin's doing: a concurrent request with the same
+        // key placed the order (link now busy, funds now spent). Its record was stored before its
+        // order existed, so if the refusal saw the order, this lookup sees the record.
+        if (idempotencyKey !== undefined && error instanceof ApiError && (error.status === 402 || error.status === 409)) {
+          const twin = await findRecord(who.userId, idempotencyKey);
+          if (twin) return replay(twin, hash, who);
+        }
+        throw error;
       }
-      const answer = await runPlacement(input, who);
-      await storeAnswer(recordId, answer);
-      return answer;
     },
   };
 }
