@@ -27,6 +27,8 @@ export interface ApiDeps {
   ledger: Ledger;
   orders: OrderRecords;
   logger: Logger;
+  /** How long POST /orders waits for the placement's answer before 503 (default 30 s). */
+  placementTimeoutMs?: number;
 }
 
 export interface CreateAppDeps extends Omit<ApiDeps, 'logger'> {
@@ -38,7 +40,8 @@ export interface CreateAppDeps extends Omit<ApiDeps, 'logger'> {
 
 export function createApp(deps: CreateAppDeps): express.Application {
   const logger = deps.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
-  const full: ApiDeps = { prisma: deps.prisma, temporal: deps.temporal, ledger: deps.ledger, orders: deps.orders, logger };
+  const { prisma, temporal, ledger, orders, placementTimeoutMs } = deps;
+  const full: ApiDeps = { prisma, temporal, ledger, orders, logger, placementTimeoutMs };
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');

@@ -13,7 +13,12 @@
 //      for the `placement` update, which answers once the debit succeeded or was refused.
 //   4. Store the definitive answer on the idempotency record, answer the client.
 import { createHash } from 'node:crypto';
-import { ServiceError, WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import {
+  ServiceError,
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { Logger } from 'pino';
@@ -44,7 +49,11 @@ export interface PlacementDeps {
   ledger: Ledger;
   orders: OrderRecords;
   logger: Logger;
+  /** How long a POST /orders waits for the placement's answer before 503 (default 30 s). */
+  placementTimeoutMs?: number;
 }
+
+export const DEFAULT_PLACEMENT_TIMEOUT_MS = 30_000;
 
 export interface Answer {
   status: number;
@@ -88,8 +97,9 @@ export function createPlacement(deps: PlacementDeps) {
   async function runPlacement(input: OrderInput, who: AuthContext): Promise<Answer> {
     const workflowId = orderWorkflowId(input.orderId);
     let result: PlacementResult;
+    const deadline = Date.now() + (deps.placementTimeoutMs ?? DEFAULT_PLACEMENT_TIMEOUT_MS);
     try {
-      result = await temporal.workflow.executeUpdateWithStart<Workflow, PlacementResult, []>(ORDER_MESSAGES.placement, {
+      result = await temporal.withDeadline(deadline, () => temporal.workflow.executeUpdateWithStart<Workflow, PlacementResult, []>(ORDER_MESSAGES.placement, {
         updateId: PLACEMENT_UPDATE_ID,
         args: [],
         startWorkflowOperation: new WithStartWorkflowOperation(ORDER_WORKFLOW_TYPE, {
@@ -99,11 +109,18 @@ export function createPlacement(deps: PlacementDeps) {
           workflowIdConflictPolicy: 'USE_EXISTING',
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
         }),
-      });
+      }));
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) {
         // The workflow already ran to its end (only a retry with an Idempotency-Key gets here).
         return answerForClosedOrder(input, who);
+      }
+      if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+        // No worker answered in time: the order may still be placed (and debited) later.
+        logger.warn({ err: error, orderId: input.orderId }, 'placement: no answer before the deadline');
+        throw new ApiError(503, 'placement_pending', `order ${input.orderId} is still being placed; retry with the same Idempotency-Key or GET /orders/${input.orderId}`, {
+          orderId: input.orderId,
+        });
       }
       if (error instanceof ServiceError) {
         logger.error({ err: error, orderId: input.orderId }, 'placement: Temporal unavailable');

@@ -1,6 +1,7 @@
 // /orders against a fake Temporal client (support/fake-temporal.ts) over the real database:
 // the API's placement mapping, Idempotency-Key records, ownership, listing and cancel mapping.
 // orders-e2e.test.ts runs the same journeys against the real workflow and worker.
+import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import request from 'supertest';
 import { bearer, makeService, makeUser, startTestApi, writeCounts } from './support/api';
 import type { TestApi } from './support/api';
@@ -195,6 +196,21 @@ describe('Idempotency-Key (Formance style)', () => {
     expect(retry.status).toBe(201);
     expect(retry.body.order.id).toBe(record!.orderId);
     expect(retry.headers['idempotent-replayed']).toBe('true');
+  });
+
+  it('no answer before the deadline → 503 placement_pending naming the order; the keyed retry gets the order', async () => {
+    const { key } = await makeUser(api.prisma, { balance: '10' });
+    const body = { service: serviceId, link: newLink(), quantity: 100 };
+    fake.onUpdateWithStart = async () => {
+      fake.onUpdateWithStart = undefined;
+      throw new WorkflowUpdateRPCTimeoutOrCancelledError('Workflow update call timeout or cancelled');
+    };
+    const first = await place(key, body, { 'Idempotency-Key': 'slow' });
+    expect(first.status).toBe(503);
+    expect(first.body.error).toMatchObject({ code: 'placement_pending', orderId: expect.any(Number) });
+    const retry = await place(key, body, { 'Idempotency-Key': 'slow' });
+    expect(retry.status).toBe(201);
+    expect(retry.body.order.id).toBe(first.body.error.orderId);
   });
 
   it('a retry after the workflow closed (ALREADY_EXISTS) answers from the placement outcome', async () => {
