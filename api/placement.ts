@@ -174,7 +174,7 @@ export function createPlacement(deps: PlacementDeps) {
 
   /** A retry with a stored key: replay, or finish what the first request started. */
   async function replay(
-    record: { id: number; requestHash: string; responseStatus: number; responseBody: unknown },
+    record: { id: number; requestHash: string; orderId: number | null; responseStatus: number; responseBody: unknown },
     hash: string,
     who: AuthContext,
   ): Promise<Answer> {
@@ -185,7 +185,7 @@ export function createPlacement(deps: PlacementDeps) {
       });
     }
     if (record.responseStatus !== NO_ANSWER_YET) {
-      return { status: record.responseStatus, body: record.responseBody, replayed: true };
+      return { status: record.responseStatus, body: record.responseBody, replayed: true, orderId: record.orderId ?? undefined };
     }
     const { input } = record.responseBody as { input: OrderInput };
     const answer = await runPlacement(input, who);

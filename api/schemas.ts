@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ORDER_STATUSES } from '../domain/order-status';
 import type { OrderStatus } from '../domain/order-status';
-import { validateLink } from '../domain/link';
+import { normalizeLink, validateLink } from '../domain/link';
 import { money } from '../domain/money';
 import { ROLES } from './auth';
 import { fromZod } from './errors';
@@ -60,12 +60,15 @@ const httpUrl = (what: string) =>
 // ---------------------------------------------------------------------------------------------
 // Orders
 
+/** A link as the user wrote it, checked by domain/link.ts validateLink. */
+const link = text('link', 2048).superRefine((value, ctx) => {
+  const check = validateLink(value);
+  if (!check.ok) ctx.addIssue({ code: 'custom', params: { rule: 'format' }, message: check.message });
+});
+
 export const placeOrderBody = z.strictObject({
   service: wholeNumber('service'),
-  link: text('link', 2048).superRefine((link, ctx) => {
-    const check = validateLink(link);
-    if (!check.ok) ctx.addIssue({ code: 'custom', params: { rule: 'format' }, message: check.message });
-  }),
+  link,
   quantity: wholeNumber('quantity'),
 });
 export type PlaceOrderBody = z.infer<typeof placeOrderBody>;
@@ -104,7 +107,8 @@ const statusList = z
 
 export const listOrdersQuery = z.strictObject({
   status: statusList.optional(),
-  link: text('link', 2048).optional(),
+  /** Normalised (R-ONE-ACTIVE-PER-LINK): every spelling of one link finds its orders. */
+  link: link.transform((value) => normalizeLink(value)).optional(),
   createdBefore: isoDate('createdBefore').optional(),
   createdAfter: isoDate('createdAfter').optional(),
   limit: wholeNumber('limit').pipe(z.int().max(1000, { error: 'limit must be at most 1000' })).optional(),

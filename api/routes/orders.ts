@@ -8,7 +8,6 @@ import type { Request } from 'express';
 import type { OrderRecord } from '../../activities/order-records';
 import { decideCancel } from '../../domain/cancel-policy';
 import { ORDER_STATUSES } from '../../domain/order-status';
-import { normalizeLink } from '../../domain/link';
 import type { CancelRequest, CancelResult, OrderState } from '../../workflows/order-contract';
 import { ORDER_MESSAGES, orderWorkflowId } from '../../workflows/order-contract';
 import type { ApiDeps } from '../app';
@@ -55,18 +54,10 @@ export function ordersRouter(deps: ApiDeps, placement: Placement): Router {
     if (q.userId !== undefined && !isStaff(who.role) && q.userId !== who.userId) {
       throw new ApiError(403, 'forbidden', "only support can list another user's orders", { field: 'query.userId' });
     }
-    let linkKey: string | undefined;
-    if (q.link !== undefined) {
-      try {
-        linkKey = normalizeLink(q.link);
-      } catch (error) {
-        throw new ApiError(400, 'invalid_request', `query.link: ${(error as Error).message}`, { field: 'query.link', rule: 'format' });
-      }
-    }
     const page = await orders.listOrders({
       userId: isStaff(who.role) ? q.userId : who.userId,
       status: q.status ?? [...LISTED_BY_DEFAULT],
-      linkKey,
+      linkKey: q.link,
       createdBefore: q.createdBefore,
       createdAfter: q.createdAfter,
       limit: q.limit ?? 50,

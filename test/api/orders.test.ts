@@ -131,6 +131,7 @@ describe('Idempotency-Key (Formance style)', () => {
     const again = await place(key, { quantity: '500', link: body.link, service: String(serviceId) }, { 'Idempotency-Key': 'k-1' });
     expect(again.status).toBe(201);
     expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.headers.location).toBe(`/orders/${first.body.order.id}`);
     expect(again.body).toEqual(first.body);
     expect((await api.ledger.entriesOf(userId)).filter((e) => e.kind === 'order_debit')).toHaveLength(1);
     const record = await api.prisma.idempotencyRecord.findUnique({ where: { userId_key: { userId, key: 'k-1' } } });
