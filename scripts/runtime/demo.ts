@@ -10,11 +10,12 @@
  * database no longer knows the key (a new database), the key is registered again; if the file is lost,
  * a new key is made and the demo user's older demo keys are revoked.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { PrismaClient } from '../../db/client';
 import { LedgerConflictError, createLedger, topUpKey } from '../../activities/ledger';
+import { hashApiKey } from '../../api/auth';
 import { decimal, formatMoney } from '../../domain/money';
 import { DEMO_CATALOGUE } from '../../provider-simulator';
 import type { SimService } from '../../provider-simulator';
@@ -59,10 +60,6 @@ export interface DemoSeed {
   balance: string;
   /** What this run created (all zero/false on a re-run). */
   created: { user: boolean; provider: boolean; services: number; apiKey: boolean; topUp: boolean };
-}
-
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
 export async function seedDemo(prisma: PrismaClient, input: SeedDemoInput): Promise<DemoSeed> {

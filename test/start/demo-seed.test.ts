@@ -6,7 +6,8 @@ import { createTestDatabase } from '../support/database';
 import type { TestDatabase } from '../support/database';
 import { createLedger } from '../../activities/ledger';
 import { DEMO_CATALOGUE } from '../../provider-simulator';
-import { DEMO_KEY_LABEL, hashApiKey, seedDemo } from '../../scripts/runtime/demo';
+import { hashApiKey } from '../../api/auth';
+import { DEMO_KEY_LABEL, seedDemo } from '../../scripts/runtime/demo';
 
 let db: TestDatabase;
 let dir: string;
