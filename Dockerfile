@@ -1,0 +1,23 @@
+# One image for every part of the engine; docker-compose.yml picks the part with `command`:
+#   tsx scripts/api.ts | tsx scripts/worker.ts | tsx scripts/simulator.ts | npm run db:migrate | npm run demo:seed
+# (long-running parts under tsx directly: npm does not pass SIGTERM on to the script it runs).
+FROM node:20-bookworm-slim
+
+WORKDIR /app
+
+# Dependencies first, so that a source change does not reinstall them. Install scripts are not
+# needed by anything the engine uses (the Prisma client is generated below without engine
+# downloads; Temporal's and esbuild's native binaries ship in their packages).
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+
+COPY . .
+# prisma generate, offline (db/generate.ts); output in generated/prisma.
+RUN npm run db:generate
+
+# The processes run as the image's unprivileged user; nothing writes under /app at run time.
+USER node
+ENV NODE_ENV=production \
+    HOST=0.0.0.0
+EXPOSE 3000 4010
+CMD ["node_modules/.bin/tsx", "scripts/api.ts"]
