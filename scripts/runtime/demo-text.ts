@@ -24,7 +24,8 @@ export function demoLines(apiUrl: string, demo: DemoSeed): string[] {
   const keyFrom = { env: 'DEMO_API_KEY', file: 'kept in the data directory', new: 'new, kept in the data directory' }[demo.keySource];
   return [
     `demo user #${demo.userId}, balance ${demo.balance}, API key (${keyFrom}): ${demo.apiKey}`,
-    `demo services: ${demo.services.map((s) => `#${s.id} ${s.name} (${s.rate}/1000, ${s.min}-${s.max})`).join('; ')}`,
+    'demo services (id, name, price per 1000, min-max):',
+    ...demo.services.map((s) => `  #${s.id} ${s.name}: ${s.rate}, ${s.min}-${s.max}`),
     `place an order:`,
     `  ${curlPlaceOrder(apiUrl, demo)}`,
   ];

@@ -3,7 +3,13 @@
  * every part in order and exits 0 (1 if a part failed to stop, or after SHUTDOWN_TIMEOUT_MS);
  * a second signal exits at once with 130. A signal that arrives while the parts are still starting
  * is kept and acted on as soon as they are up (or the start fails).
+ *
+ * A signal within DUPLICATE_WINDOW_MS of the first is the same one delivered twice, not a second
+ * Ctrl-C: tsx passes a signal on to its child again when the child has not acknowledged it within
+ * 30 ms, which happens on a loaded machine.
  */
+const DUPLICATE_WINDOW_MS = 2_000;
+
 export interface StopOnSignal {
   /** The parts are up: `stop` ends them. Returns at once; the process exits once they are stopped. */
   ready(stop: () => Promise<void>): void;
@@ -12,6 +18,7 @@ export interface StopOnSignal {
 export function stopOnSignal(log: (line: string) => void, shutdownTimeoutMs: number): StopOnSignal {
   let stop: (() => Promise<void>) | undefined;
   let received: NodeJS.Signals | undefined;
+  let receivedAt = 0;
 
   const shutdown = async (signal: NodeJS.Signals, stopParts: () => Promise<void>) => {
     log(`${signal}: stopping`);
@@ -35,10 +42,12 @@ export function stopOnSignal(log: (line: string) => void, shutdownTimeoutMs: num
 
   const onSignal = (signal: NodeJS.Signals) => {
     if (received) {
+      if (Date.now() - receivedAt < DUPLICATE_WINDOW_MS) return;
       log(`${signal} again: exiting without waiting`);
       process.exit(130);
     }
     received = signal;
+    receivedAt = Date.now();
     if (stop) void shutdown(signal, stop);
     else log(`${signal}: will stop as soon as the parts now starting are up`);
   };

@@ -26,7 +26,7 @@ export interface RunningTemporal {
   uiUrl?: string;
   /** One line saying what was chosen and why. */
   description: string;
-  /** Plain warnings to show at start (the in-memory server's). */
+  /** Lines of a plain warning to show at start (the in-memory server's). */
   warnings: string[];
   stop(): Promise<void>;
 }
@@ -39,11 +39,11 @@ export interface ChooseTemporalOptions {
   log?: (line: string) => void;
 }
 
-export const IN_MEMORY_WARNING =
-  'Temporal: using the in-memory server (test/temporal-server). It keeps NOTHING across restarts: ' +
-  'order workflows started before a restart are gone while their rows stay in PostgreSQL. It is for ' +
-  'trying the engine out only. For real use set TEMPORAL_ADDRESS, or TEMPORAL_CLI_PATH to a Temporal ' +
-  'CLI binary (https://temporal.io/setup/install-temporal-cli), or run docker compose.';
+export const IN_MEMORY_WARNING = [
+  'Temporal is the in-memory server of test/temporal-server: it keeps NOTHING across restarts',
+  '(order workflows started before a restart are gone while their rows stay in PostgreSQL). For trying the engine out only.',
+  'For real use: TEMPORAL_ADDRESS=host:port, or TEMPORAL_CLI_PATH=/path/to/temporal (the Temporal CLI), or docker compose.',
+];
 
 const DEFAULT_DEV_SERVER_TIMEOUT_MS = 30_000;
 
@@ -87,7 +87,7 @@ export async function chooseTemporal(options: ChooseTemporalOptions): Promise<Ru
     address: server.address,
     namespace: 'default',
     description: `in-memory Temporal server at ${server.address} (offline fallback, keeps nothing across restarts)`,
-    warnings: [IN_MEMORY_WARNING],
+    warnings: IN_MEMORY_WARNING,
     stop: () => server.shutdown(),
   };
 }
@@ -139,5 +139,6 @@ async function startDevServer(input: {
 
 function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0]!.slice(0, 300);
+  const line = text.split('\n')[0]!;
+  return line.length > 160 ? `${line.slice(0, 160)}…` : line;
 }
