@@ -80,6 +80,22 @@ export interface RefundRecord {
   at: number;
 }
 
+/**
+ * The last cancel request an order received and what became of it. A refused `requestCancel`
+ * signal cannot answer its sender, so its refusal is recorded here (and the `cancel` update's
+ * answers too, for support's view). Added by the order workflow (issue "The order engine").
+ */
+export interface CancelRecord {
+  requestId: string | null;
+  requestedBy: CancelRequest['requestedBy'];
+  accepted: boolean;
+  rule: string;
+  /** What was done (accepted) or why not (refused). */
+  message: string;
+  /** Epoch ms (workflow time). */
+  at: number;
+}
+
 /** The order's full state, as the `state` query returns it and the database row mirrors it. */
 export interface OrderState {
   orderId: number;
@@ -101,6 +117,8 @@ export interface OrderState {
   refunds: RefundRecord[];
   rejectReason: string | null;
   lastProviderAnswer: unknown;
+  /** The last cancel request and its outcome (not mirrored to the row). Optional: added later. */
+  lastCancel?: CancelRecord | null;
   timestamps: {
     placedAt: number;
     paidAt: number | null;

@@ -1,0 +1,29 @@
+/**
+ * Typed definitions of the order workflow's messages (names from order-contract.ts), for the
+ * workflow's handlers and for clients (`handle.signal(providerUpdateSignal, update)`).
+ * defineSignal/defineUpdate/defineQuery only build descriptors, so this file is safe to import
+ * outside a workflow too.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { ORDER_MESSAGES } from './order-contract';
+import type { CancelRequest, CancelResult, DispatchResolution, OrderState, PlacementResult, ProviderUpdate } from './order-contract';
+
+export const placementUpdate = defineUpdate<PlacementResult, []>(ORDER_MESSAGES.placement);
+export const cancelUpdate = defineUpdate<CancelResult, [CancelRequest]>(ORDER_MESSAGES.cancel);
+export const cancelSignal = defineSignal<[CancelRequest]>(ORDER_MESSAGES.cancelSignal);
+export const providerUpdateSignal = defineSignal<[ProviderUpdate]>(ORDER_MESSAGES.providerUpdate);
+export const resolveDispatchSignal = defineSignal<[DispatchResolution]>(ORDER_MESSAGES.resolveDispatch);
+export const stateQuery = defineQuery<OrderState, []>(ORDER_MESSAGES.state);
+
+/** The update id of placement: one placement per workflow, so a retried placement is the same update. */
+export const PLACEMENT_UPDATE_ID = 'placement';
+
+/** Failure type of a cancel refused by the update's validator; details[0] is the CancelResult. */
+export const CANCEL_REFUSED_FAILURE = 'CancelRefused';
+
+/** Reject reasons the workflow writes (orders.reject_reason, OrderState.rejectReason). */
+export const REJECT_MESSAGES = {
+  insufficientFunds: 'not enough funds',
+  linkBusy: (holderOrderId: number) => `active order for this link: ${holderOrderId}`,
+  userBlocked: 'user is blocked: no new orders',
+} as const;
