@@ -1,0 +1,469 @@
+/**
+ * The order workflow's activities: every side effect of an order (database, ledger, provider).
+ *
+ * Each one is idempotent, because Temporal retries activities and replays nothing else:
+ * - reserveAndDebit: the row is keyed by the reserved order id and the workflow id, the debit by
+ *   `order-<id>:debit`; a retry finds what the first attempt did and answers the same.
+ * - dispatchOrder: orders.dispatch_state fences the provider's `add` (which has no idempotency key):
+ *   'sending' is committed BEFORE the call, so an attempt that finds 'sending' knows an earlier one
+ *   may have placed the order and never sends again (it answers uncertain).
+ * - abandonDispatch closes the same fence from the other side (status canceled under the row lock),
+ *   so a late dispatch attempt can never place an order that was canceled meanwhile.
+ * - refundOrder: one ledger entry per order, key `order-<id>:refund` (R-PARTIAL, R-CANCEL-FULL).
+ * - mirrorOrder: updateOrderMirror never moves a status backwards, so a late retry is harmless.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { AddOrderResult } from './provider';
+import type { OrderMirrorPatch } from './order-records';
+import type { EngineDeps, EngineLogger } from '../worker';
+import { ORDER_TASK_QUEUE, orderWorkflowId, providerSyncWorkflowId } from '../workflows/order-contract';
+import type { OrderInput } from '../workflows/order-contract';
+import { REJECT_MESSAGES } from '../workflows/order-messages';
+import { isZeroMoney } from '../domain/money';
+import { PG_CHECK_VIOLATION, dbErrorInfo } from '../db/errors';
+
+/** What placement's first step decided. */
+export type ReserveAndDebitResult =
+  | { accepted: true; /** epoch ms of the debit */ paidAt: number; replayed: boolean }
+  | {
+      accepted: false;
+      code: 'insufficient_funds' | 'link_busy' | 'user_blocked';
+      message: string;
+      holderOrderId?: number;
+    };
+
+/** The provider's answer to `add`, as recorded in orders.last_provider_answer. */
+export interface AddAnswer {
+  action: 'add';
+  attempt: number;
+  kind: AddOrderResult['kind'];
+  providerOrderId?: string;
+  code?: string;
+  reason?: string;
+  /** Epoch ms (activity clock). */
+  at: number;
+}
+
+export type DispatchResult =
+  | { kind: 'placed'; providerOrderId: string; answer: AddAnswer | null; replayed: boolean }
+  | { kind: 'refused'; reason: string; code: string; answer: AddAnswer }
+  | { kind: 'uncertain'; reason: string; answer: AddAnswer | null }
+  /** The order is no longer waiting for a dispatch (canceled meanwhile): nothing was sent. */
+  | { kind: 'abandoned'; status: string };
+
+export type AbandonResult =
+  | { kind: 'abandoned' }
+  | { kind: 'placed'; providerOrderId: string }
+  /** An attempt is (or was) mid-call: the provider may have the order. */
+  | { kind: 'uncertain' };
+
+export type FindUpstreamResult =
+  | { kind: 'found'; providerOrderId: string }
+  | { kind: 'none' }
+  | { kind: 'unsupported' }
+  | { kind: 'ambiguous'; candidates: string[] };
+
+export type AttachResult = { attached: true } | { attached: false; reason: string };
+
+export type ProviderCancelResult = { accepted: true } | { accepted: false; error: string };
+
+export interface RefundInput {
+  orderId: number;
+  amount: string;
+  rule: string;
+  reason?: string;
+}
+
+export interface RefundPosted {
+  amount: string;
+  idempotencyKey: string;
+  entryId: string;
+  /** Epoch ms of the ledger entry. */
+  at: number;
+  replayed: boolean;
+}
+
+/** A mirror patch as it crosses Temporal (JSON): times as epoch ms. */
+export type MirrorPatch = Omit<OrderMirrorPatch, 'startedAt' | 'finishedAt'> & {
+  startedAt?: number | null;
+  finishedAt?: number | null;
+};
+
+/** Failure types the workflow's retry policies name. */
+export const ORDER_FAILURES = {
+  /** The provider did not take the order for a temporary reason: retry with backoff. */
+  retryLater: 'ProviderRetryLater',
+  /** No usable answer to a cancel request: retry. */
+  cancelUnanswered: 'ProviderCancelUnanswered',
+  /** The order's row is missing or inconsistent: a bug, never retried into success. */
+  orderMissing: 'OrderMissing',
+} as const;
+
+export const debitKey = (orderId: number) => `order-${orderId}:debit`;
+export const refundKey = (orderId: number) => `order-${orderId}:refund`;
+
+const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
+
+/** The activity Context's logger inside Temporal; deps.logger (pino: meta first) outside. */
+function logger(deps: EngineDeps): EngineLogger {
+  try {
+    return Context.current().log;
+  } catch {
+    const pino = deps.logger;
+    if (!pino) return SILENT;
+    return {
+      info: (message, meta) => pino.info(meta ?? {}, message),
+      warn: (message, meta) => pino.warn(meta ?? {}, message),
+      error: (message, meta) => pino.error(meta ?? {}, message),
+    };
+  }
+}
+
+/** Wakes the provider's sync workflow so a newly placed order is polled soon. */
+export async function wakeProviderSync(deps: EngineDeps, providerId: number): Promise<void> {
+  if (deps.wakeProviderSync) return deps.wakeProviderSync(providerId);
+  await deps.temporal.workflow.signalWithStart('providerSyncWorkflow', {
+    workflowId: providerSyncWorkflowId(providerId),
+    taskQueue: ORDER_TASK_QUEUE,
+    args: [{ providerId }],
+    signal: 'wake',
+    signalArgs: [{ providerId }],
+  });
+}
+
+interface DispatchRow {
+  status: string;
+  dispatchState: string | null;
+  dispatchAttempt: number;
+  providerOrderId: string | null;
+  providerId: number;
+  link: string;
+  quantity: number;
+  providerServiceId: string;
+}
+
+export function createOrderActivities(deps: EngineDeps) {
+  const { prisma, ledger, orders, providers } = deps;
+
+  async function lockOrder(tx: Parameters<Parameters<typeof prisma.$transaction>[0]>[0], orderId: number): Promise<DispatchRow> {
+    const rows = await tx.$queryRaw<DispatchRow[]>`
+      SELECT o.status, o.dispatch_state AS "dispatchState", o.dispatch_attempt AS "dispatchAttempt",
+             o.provider_order_id AS "providerOrderId", o.provider_id AS "providerId", o.link, o.quantity,
+             s.provider_service_id AS "providerServiceId"
+        FROM orders o JOIN services s ON s.id = o.service_id
+       WHERE o.id = ${orderId}
+         FOR UPDATE OF o`;
+    if (rows.length === 0) {
+      throw ApplicationFailure.nonRetryable(`order ${orderId} has no row`, ORDER_FAILURES.orderMissing);
+    }
+    return rows[0];
+  }
+
+  async function recordAnswer(orderId: number, patch: { state: 'sending' | 'answered'; providerOrderId?: string; answer: AddAnswer }) {
+    await prisma.order.update({
+      where: { id: orderId },
+      data: {
+        dispatchState: patch.state,
+        lastProviderAnswer: patch.answer as object,
+        ...(patch.providerOrderId !== undefined ? { providerOrderId: patch.providerOrderId } : {}),
+      },
+    });
+  }
+
+  return {
+    /**
+     * Placement's first step (R-ONE-ACTIVE-PER-LINK, R-BLOCKED, R-BALANCE): insert the order row with
+     * its reserved id, then debit the charge once. A refused placement leaves no active row: a busy
+     * link or a blocked user inserts nothing (or rejects the row a crashed attempt left), a refused
+     * debit marks the row rejected, which frees the link.
+     */
+    async reserveAndDebit(input: OrderInput): Promise<ReserveAndDebitResult> {
+      const log = logger(deps);
+      const orderId = input.orderId;
+      const workflowId = orderWorkflowId(orderId);
+      let row = await orders.getOrder(orderId);
+      if (row && row.workflowId !== workflowId) {
+        throw ApplicationFailure.nonRetryable(`order ${orderId} belongs to workflow ${row.workflowId}`, ORDER_FAILURES.orderMissing);
+      }
+      // A retry after the decision: answer what was decided.
+      if (row && row.status === 'rejected') return refusalFromReason(row.rejectReason);
+      if (row && row.status !== 'new') {
+        const debit = await ledger.entryByKey(debitKey(orderId));
+        return { accepted: true, paidAt: debit ? Date.parse(debit.createdAt) : Date.parse(row.createdAt), replayed: true };
+      }
+
+      const user = await prisma.user.findUnique({ where: { id: input.userId }, select: { status: true } });
+      if (!user || user.status !== 'active') {
+        // R-BLOCKED. A row left by a crashed attempt must not keep holding the link.
+        if (row) await orders.updateOrderMirror(orderId, { status: 'rejected', rejectReason: REJECT_MESSAGES.userBlocked });
+        log.info('placement refused: user blocked', { orderId, userId: input.userId });
+        return { accepted: false, code: 'user_blocked', message: REJECT_MESSAGES.userBlocked };
+      }
+
+      if (!row) {
+        const created = await orders.createOrder({
+          id: orderId,
+          workflowId,
+          userId: input.userId,
+          serviceId: input.serviceId,
+          providerId: input.providerId,
+          link: input.link,
+          linkKey: input.linkKey,
+          quantity: input.quantity,
+          rate: input.rate,
+          charge: input.charge,
+          refillKind: input.guarantee.kind,
+          refillDays: input.guarantee.kind === 'days' ? input.guarantee.days : null,
+          cancelable: input.cancelable,
+          idempotencyKey: input.idempotencyKey ?? null,
+          requestHash: input.requestHash ?? null,
+        });
+        if (!created.ok) {
+          log.info('placement refused: link busy', { orderId, holderOrderId: created.holderOrderId });
+          return {
+            accepted: false,
+            code: 'link_busy',
+            message: REJECT_MESSAGES.linkBusy(created.holderOrderId),
+            holderOrderId: created.holderOrderId,
+          };
+        }
+        row = created.order;
+      }
+
+      // R-BALANCE: the database's CHECK decides; the key makes retries one debit.
+      let paidAt = Date.now();
+      if (!isZeroMoney(input.charge)) {
+        const debit = await ledger.debitForOrder({
+          orderId,
+          userId: input.userId,
+          amount: input.charge,
+          idempotencyKey: debitKey(orderId),
+        });
+        if (!debit.ok) {
+          await orders.updateOrderMirror(orderId, { status: 'rejected', rejectReason: REJECT_MESSAGES.insufficientFunds });
+          log.info('placement refused: not enough funds', { orderId, charge: input.charge });
+          return { accepted: false, code: 'insufficient_funds', message: REJECT_MESSAGES.insufficientFunds };
+        }
+        paidAt = Date.parse(debit.entry.createdAt);
+      }
+      await orders.updateOrderMirror(orderId, { status: 'pending' });
+      log.info('order placed and paid', { orderId, charge: input.charge });
+      return { accepted: true, paidAt, replayed: false };
+    },
+
+    /**
+     * Sends the order to its provider once. See the file comment for the 'sending' fence.
+     * retry_later throws a retryable failure: the workflow's retry policy waits with backoff.
+     */
+    async dispatchOrder(orderId: number): Promise<DispatchResult> {
+      const log = logger(deps);
+      const claim = await prisma.$transaction(async (tx) => {
+        const row = await lockOrder(tx, orderId);
+        if (row.providerOrderId !== null) return { go: false as const, result: { kind: 'placed' as const, providerOrderId: row.providerOrderId, answer: null, replayed: true } };
+        if (row.status !== 'pending' && row.status !== 'dispatch_uncertain') {
+          return { go: false as const, result: { kind: 'abandoned' as const, status: row.status } };
+        }
+        if (row.dispatchState === 'sending') {
+          return {
+            go: false as const,
+            result: {
+              kind: 'uncertain' as const,
+              reason: `an earlier attempt (${row.dispatchAttempt}) sent add and recorded no answer`,
+              answer: null,
+            },
+          };
+        }
+        await tx.order.update({ where: { id: orderId }, data: { dispatchState: 'sending', dispatchAttempt: { increment: 1 } } });
+        return { go: true as const, row: { ...row, dispatchAttempt: row.dispatchAttempt + 1 } };
+      });
+      if (!claim.go) {
+        if (claim.result.kind === 'placed') await wakeProviderSync(deps, (await orders.getOrder(orderId))!.providerId);
+        log.info('dispatch: nothing sent', { orderId, result: claim.result.kind });
+        return claim.result;
+      }
+
+      const { row } = claim;
+      const { client } = await providers.get(row.providerId);
+      const outcome = await client.addOrder({ service: row.providerServiceId, link: row.link, quantity: row.quantity });
+      const answer: AddAnswer = { action: 'add', attempt: row.dispatchAttempt, kind: outcome.kind, at: Date.now() };
+      switch (outcome.kind) {
+        case 'placed':
+          answer.providerOrderId = outcome.providerOrderId;
+          await recordAnswer(orderId, { state: 'answered', providerOrderId: outcome.providerOrderId, answer });
+          log.info('dispatch: placed at the provider', { orderId, providerOrderId: outcome.providerOrderId });
+          await wakeProviderSync(deps, row.providerId);
+          return { kind: 'placed', providerOrderId: outcome.providerOrderId, answer, replayed: false };
+        case 'refused':
+          Object.assign(answer, { code: outcome.code, reason: outcome.reason });
+          await recordAnswer(orderId, { state: 'answered', answer });
+          log.info('dispatch: refused by the provider', { orderId, code: outcome.code, reason: outcome.reason });
+          return { kind: 'refused', reason: outcome.reason, code: outcome.code, answer };
+        case 'retry_later':
+          Object.assign(answer, { code: outcome.code, reason: outcome.reason });
+          await recordAnswer(orderId, { state: 'answered', answer });
+          log.warn('dispatch: provider says try later', { orderId, code: outcome.code, reason: outcome.reason });
+          throw ApplicationFailure.retryable(`provider did not take the order: ${outcome.reason}`, ORDER_FAILURES.retryLater, answer);
+        case 'uncertain':
+          // dispatch_state stays 'sending': nothing may send again until the order is reconciled.
+          Object.assign(answer, { code: outcome.code, reason: outcome.reason });
+          await prisma.order.update({ where: { id: orderId }, data: { lastProviderAnswer: answer as object } });
+          log.warn('dispatch: outcome unknown', { orderId, code: outcome.code, reason: outcome.reason });
+          return { kind: 'uncertain', reason: outcome.reason, answer };
+      }
+    },
+
+    /**
+     * The workflow stops dispatching (a cancel, or the retries ran out). Under the row lock: an order
+     * the provider took stays placed; an attempt mid-call makes it uncertain; otherwise the order is
+     * canceled here, so no later attempt can send it.
+     */
+    async abandonDispatch(orderId: number): Promise<AbandonResult> {
+      return prisma.$transaction(async (tx) => {
+        const row = await lockOrder(tx, orderId);
+        if (row.providerOrderId !== null) return { kind: 'placed', providerOrderId: row.providerOrderId };
+        if (row.dispatchState === 'sending') return { kind: 'uncertain' };
+        if (row.status === 'pending' || row.status === 'dispatch_uncertain') {
+          await tx.order.update({ where: { id: orderId }, data: { status: 'canceled', finishedAt: new Date() } });
+        }
+        return { kind: 'abandoned' };
+      });
+    },
+
+    /**
+     * Reconciles an uncertain dispatch with the provider's `orders_by_link`: upstream orders for the
+     * link that no other order of ours holds are candidates. One → attached; none → the add did not
+     * land, the fence is reset for a new dispatch; several → support decides.
+     */
+    async findUpstreamOrder(orderId: number): Promise<FindUpstreamResult> {
+      const log = logger(deps);
+      const row = await orders.getOrder(orderId);
+      if (!row) throw ApplicationFailure.nonRetryable(`order ${orderId} has no row`, ORDER_FAILURES.orderMissing);
+      if (row.providerOrderId) return { kind: 'found', providerOrderId: row.providerOrderId };
+      const { provider, client } = await providers.get(row.providerId);
+      if (!provider.supportsLinkLookup) return { kind: 'unsupported' };
+      const upstream = await client.findOrdersByLink(row.link);
+      if (upstream === null) return { kind: 'unsupported' };
+      const ids = upstream.map((o) => o.providerOrderId);
+      const taken = ids.length === 0 ? [] : await prisma.order.findMany({
+        where: { providerId: row.providerId, providerOrderId: { in: ids }, id: { not: orderId } },
+        select: { providerOrderId: true },
+      });
+      const takenIds = new Set(taken.map((t) => t.providerOrderId));
+      const candidates = ids.filter((id) => !takenIds.has(id));
+      log.info('dispatch reconcile: orders_by_link', { orderId, upstream: ids, candidates });
+      if (candidates.length > 1) return { kind: 'ambiguous', candidates };
+      if (candidates.length === 0) {
+        await prisma.order.updateMany({
+          where: { id: orderId, providerOrderId: null, dispatchState: 'sending' },
+          data: { dispatchState: null },
+        });
+        return { kind: 'none' };
+      }
+      const attached = await attach(orderId, candidates[0]!, { action: 'orders_by_link', at: Date.now() });
+      if (!attached.attached) return { kind: 'ambiguous', candidates };
+      await wakeProviderSync(deps, row.providerId);
+      return { kind: 'found', providerOrderId: candidates[0]! };
+    },
+
+    /** Support's answer "the provider has it as <id>" (DispatchResolution attach). */
+    async attachProviderOrder(orderId: number, providerOrderId: string, by: { userId: number }): Promise<AttachResult> {
+      const result = await attach(orderId, providerOrderId, { action: 'attach', by: by.userId, at: Date.now() });
+      if (result.attached) await wakeProviderSync(deps, (await orders.getOrder(orderId))!.providerId);
+      return result;
+    },
+
+    /** Support's answer "the provider does not have it": the next dispatch may send again. */
+    async resetDispatch(orderId: number): Promise<void> {
+      await prisma.order.updateMany({ where: { id: orderId, providerOrderId: null }, data: { dispatchState: null } });
+    },
+
+    /** Asks the provider to cancel (an acknowledgement only; the end comes through the sync). */
+    async cancelAtProvider(orderId: number): Promise<ProviderCancelResult> {
+      const log = logger(deps);
+      const row = await orders.getOrder(orderId);
+      if (!row?.providerOrderId) return { accepted: false, error: 'the order is not at the provider' };
+      const { client } = await providers.get(row.providerId);
+      const answers = await client.cancelOrders([row.providerOrderId]);
+      const answer = answers.get(row.providerOrderId) ?? { accepted: false as const, error: 'no answer for this order', uncertain: true };
+      if (!answer.accepted && answer.uncertain) {
+        throw ApplicationFailure.retryable(`cancel unanswered: ${answer.error}`, ORDER_FAILURES.cancelUnanswered);
+      }
+      log.info('cancel at provider', { orderId, providerOrderId: row.providerOrderId, answer });
+      return answer.accepted ? { accepted: true } : { accepted: false, error: answer.error };
+    },
+
+    /** The order's one refund (R-PARTIAL, R-CANCEL-FULL): key order-<id>:refund, replayed on retry. */
+    async refundOrder(input: RefundInput): Promise<RefundPosted> {
+      const key = refundKey(input.orderId);
+      try {
+        const posted = await ledger.refundOrder({
+          orderId: input.orderId,
+          amount: input.amount,
+          idempotencyKey: key,
+          reason: input.reason ? `${input.rule}: ${input.reason}` : input.rule,
+        });
+        logger(deps).info('refund posted', { orderId: input.orderId, amount: input.amount, rule: input.rule, replayed: posted.replayed });
+        return { amount: posted.entry.amount, idempotencyKey: key, entryId: posted.entry.id, at: Date.parse(posted.entry.createdAt), replayed: posted.replayed };
+      } catch (error) {
+        // A conflicting key or a refund above the charge is a bug: retrying cannot fix it.
+        const name = (error as Error).name;
+        if (name === 'LedgerConflictError' || name === 'RefundExceedsChargeError' || name === 'LedgerReferenceError') {
+          throw ApplicationFailure.nonRetryable((error as Error).message, name);
+        }
+        throw error;
+      }
+    },
+
+    /** Mirrors the workflow's state into the orders row (run as a local activity). */
+    async mirrorOrder(orderId: number, patch: MirrorPatch): Promise<{ applied: boolean }> {
+      const { startedAt, finishedAt, ...rest } = patch;
+      const full: OrderMirrorPatch = { ...rest };
+      if (startedAt !== undefined) full.startedAt = startedAt === null ? null : new Date(startedAt);
+      if (finishedAt !== undefined) full.finishedAt = finishedAt === null ? null : new Date(finishedAt);
+      let result;
+      try {
+        result = await orders.updateOrderMirror(orderId, full);
+      } catch (error) {
+        // A CHECK the values break (or a field the mirror refuses) will not pass on a retry.
+        const info = dbErrorInfo(error);
+        if (info?.code === PG_CHECK_VIOLATION || error instanceof TypeError || error instanceof RangeError) {
+          throw ApplicationFailure.nonRetryable(`mirror of order ${orderId} refused: ${(error as Error).message}`, 'MirrorRefused');
+        }
+        throw error;
+      }
+      if (!result.applied) logger(deps).warn('mirror ignored a stale status', { orderId, patch, row: result.order.status });
+      return { applied: result.applied };
+    },
+  };
+
+  /** Writes the provider order id unless another of our orders holds it. */
+  async function attach(orderId: number, providerOrderId: string, answer: object): Promise<AttachResult> {
+    return prisma.$transaction(async (tx) => {
+      const row = await lockOrder(tx, orderId);
+      if (row.providerOrderId !== null) {
+        return row.providerOrderId === providerOrderId
+          ? { attached: true as const }
+          : { attached: false as const, reason: `order already has provider order ${row.providerOrderId}` };
+      }
+      const holder = await tx.order.findFirst({
+        where: { providerId: row.providerId, providerOrderId, id: { not: orderId } },
+        select: { id: true },
+      });
+      if (holder) return { attached: false as const, reason: `provider order ${providerOrderId} belongs to order ${holder.id}` };
+      await tx.order.update({
+        where: { id: orderId },
+        data: { providerOrderId, dispatchState: 'answered', lastProviderAnswer: { ...answer, providerOrderId } },
+      });
+      return { attached: true as const };
+    });
+  }
+}
+
+export type OrderActivities = ReturnType<typeof createOrderActivities>;
+
+/** Placement answers replayed from a rejected row (the reason text is what the workflow wrote). */
+function refusalFromReason(reason: string | null): ReserveAndDebitResult {
+  if (reason === REJECT_MESSAGES.userBlocked) return { accepted: false, code: 'user_blocked', message: reason };
+  return { accepted: false, code: 'insufficient_funds', message: reason ?? REJECT_MESSAGES.insufficientFunds };
+}

@@ -1,0 +1,146 @@
+/**
+ * Client-side calls to an order's workflow, for the API, scripts and tests (never imported by
+ * workflow code). They do what design decision 1 says placement is:
+ *   1. reserve the order id: SELECT nextval(pg_get_serial_sequence('orders','id')) (no row yet);
+ *   2. update-with-start on `order-<id>`: USE_EXISTING + REJECT_DUPLICATE, update `placement`
+ *      (update id 'placement'), input OrderInput. The answer comes once the debit succeeded or was
+ *      refused; a crash anywhere leaves either nothing, or a workflow that finishes the job.
+ */
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { PrismaClient } from '../generated/prisma/client';
+import { checkQuantity, computeCharge } from '../domain/charge';
+import { validateLink } from '../domain/link';
+import { formatMoney } from '../domain/money';
+import type { Guarantee } from '../workflows/order-contract';
+import { ORDER_TASK_QUEUE, orderWorkflowId } from '../workflows/order-contract';
+import type { CancelRequest, CancelResult, OrderInput, OrderState, PlacementResult } from '../workflows/order-contract';
+import { CANCEL_REFUSED_FAILURE, PLACEMENT_UPDATE_ID, cancelUpdate, placementUpdate, stateQuery } from '../workflows/order-messages';
+import type { orderWorkflow } from '../workflows/order-workflow';
+
+export const ORDER_WORKFLOW_TYPE = 'orderWorkflow';
+
+/** Step 1: an order id from the orders sequence, before any row exists. */
+export async function reserveOrderId(prisma: PrismaClient): Promise<number> {
+  const [row] = await prisma.$queryRaw<Array<{ id: bigint }>>`SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id`;
+  return Number(row.id);
+}
+
+/** Step 2: start `order-<id>` (or join it) and wait for the placement's answer. */
+export async function startOrder(client: Client, input: OrderInput): Promise<PlacementResult> {
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof orderWorkflow>(ORDER_WORKFLOW_TYPE, {
+    workflowId: orderWorkflowId(input.orderId),
+    taskQueue: ORDER_TASK_QUEUE,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+  });
+  return client.workflow.executeUpdateWithStart(placementUpdate, { updateId: PLACEMENT_UPDATE_ID, startWorkflowOperation });
+}
+
+export interface OrderRequest {
+  userId: number;
+  serviceId: number;
+  link: string;
+  quantity: number;
+  /** Epoch ms; default Date.now(). */
+  placedAt?: number;
+  idempotencyKey?: string | null;
+  requestHash?: string | null;
+}
+
+/** A request the engine refuses before any workflow exists (400-type errors of the API). */
+export class OrderRequestError extends Error {
+  constructor(
+    readonly rule: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'OrderRequestError';
+  }
+}
+
+export function guaranteeOf(refillKind: string, refillDays: number | null): Guarantee {
+  if (refillKind === 'days' && refillDays !== null) return { kind: 'days', days: refillDays };
+  if (refillKind === 'lifetime') return { kind: 'lifetime' };
+  return { kind: 'none' };
+}
+
+/** The OrderInput of a request: R-MINMAX, link check, and the R-PRICE-SNAPSHOT of the service now. */
+export async function buildOrderInput(prisma: PrismaClient, orderId: number, request: OrderRequest): Promise<OrderInput> {
+  const service = await prisma.service.findUnique({ where: { id: request.serviceId } });
+  if (!service) throw new OrderRequestError('R-MINMAX', `service ${request.serviceId} does not exist`);
+  const quantity = checkQuantity(service, request.quantity);
+  if (!quantity.ok) throw new OrderRequestError(quantity.rule, quantity.message);
+  const link = validateLink(request.link);
+  if (!link.ok) throw new OrderRequestError('R-ONE-ACTIVE-PER-LINK', link.message);
+  const rate = formatMoney(service.rate.toFixed(5));
+  return {
+    orderId,
+    userId: request.userId,
+    serviceId: service.id,
+    providerId: service.providerId,
+    providerServiceId: service.providerServiceId,
+    link: request.link,
+    linkKey: link.normalized,
+    quantity: request.quantity,
+    rate,
+    charge: computeCharge(rate, request.quantity),
+    guarantee: guaranteeOf(service.refillKind, service.refillDays),
+    cancelable: service.cancelable,
+    placedAt: request.placedAt ?? Date.now(),
+    idempotencyKey: request.idempotencyKey ?? null,
+    requestHash: request.requestHash ?? null,
+  };
+}
+
+export interface PlacedOrder {
+  orderId: number;
+  workflowId: string;
+  input: OrderInput;
+  result: PlacementResult;
+}
+
+/** Placement without HTTP: validate and snapshot, reserve the id, update-with-start. */
+export async function placeOrder(deps: { prisma: PrismaClient; client: Client }, request: OrderRequest): Promise<PlacedOrder> {
+  const orderId = await reserveOrderId(deps.prisma);
+  const input = await buildOrderInput(deps.prisma, orderId, request);
+  const result = await startOrder(deps.client, input);
+  return { orderId, workflowId: orderWorkflowId(orderId), input, result };
+}
+
+export function orderHandle(client: Client, orderId: number): WorkflowHandle<typeof orderWorkflow> {
+  return client.workflow.getHandle<typeof orderWorkflow>(orderWorkflowId(orderId));
+}
+
+/**
+ * The `cancel` update as a CancelResult: a validator's refusal (rule + reason, at once) comes back
+ * as { accepted: false } instead of an exception. The requestId doubles as the update id, so a
+ * retried request is one cancel.
+ */
+export async function cancelOrder(client: Client, orderId: number, request: CancelRequest): Promise<CancelResult> {
+  try {
+    return await orderHandle(client, orderId).executeUpdate(cancelUpdate, {
+      args: [request],
+      ...(request.requestId ? { updateId: `cancel-${request.requestId}` } : {}),
+    });
+  } catch (error) {
+    const refused = cancelRefusal(error);
+    if (refused) return refused;
+    throw error;
+  }
+}
+
+/** The CancelResult carried by a validator's refusal, or null for any other error. */
+export function cancelRefusal(error: unknown): CancelResult | null {
+  if (!(error instanceof WorkflowUpdateFailedError)) return null;
+  const cause = error.cause;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== CANCEL_REFUSED_FAILURE) return null;
+  const detail = cause.details?.[0] as CancelResult | undefined;
+  return detail ?? { accepted: false, rule: 'R-CANCEL-REQUEST', reason: cause.message };
+}
+
+export async function orderState(client: Client, orderId: number): Promise<OrderState> {
+  return orderHandle(client, orderId).query(stateQuery);
+}
