@@ -1,0 +1,3 @@
+/** Every workflow the engine's worker runs (the bundle's entry point). */
+export * from './order-workflow';
+export * from './provider-sync-workflow';
