@@ -13,14 +13,8 @@
 //      for the `placement` update, which answers once the debit succeeded or was refused.
 //   4. Store the definitive answer on the idempotency record, answer the client.
 import { createHash } from 'node:crypto';
-import {
-  ServiceError,
-  WithStartWorkflowOperation,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowUpdateRPCTimeoutOrCancelledError,
-} from '@temporalio/client';
+import { ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
-import type { Workflow } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Ledger } from '../activities/ledger';
 import type { OrderRecord, OrderRecords } from '../activities/order-records';
@@ -29,16 +23,15 @@ import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import { checkQuantity, computeCharge } from '../domain/charge';
 import { normalizeLink } from '../domain/link';
 import { compareMoney, formatMoney } from '../domain/money';
+import { OrderRequestError, buildOrderInput, reserveOrderId, startOrder } from '../worker/order-client';
 import type { OrderInput, PlacementResult } from '../workflows/order-contract';
-import { ORDER_MESSAGES, ORDER_TASK_QUEUE, orderWorkflowId } from '../workflows/order-contract';
+import { orderWorkflowId } from '../workflows/order-contract';
+import { PLACEMENT_UPDATE_ID } from '../workflows/order-messages';
 import type { AuthContext } from './auth';
 import { ApiError } from './errors';
 import type { PlaceOrderBody } from './schemas';
-import { guaranteeOf, orderFromRecord, orderFromState } from './views';
+import { orderFromRecord, orderFromState } from './views';
 
-export const ORDER_WORKFLOW_TYPE = 'orderWorkflow';
-/** The placement update's id: one per order, so a re-sent update-with-start joins the first one. */
-export const PLACEMENT_UPDATE_ID = 'placement';
 /** idempotency_records.response_status while no answer is stored yet (the placement is running). */
 const NO_ANSWER_YET = 0;
 const IDEMPOTENCY_UNIQUE = 'idempotency_records_user_id_key_key';
@@ -88,28 +81,13 @@ export function requestHash(body: PlaceOrderBody): string {
 export function createPlacement(deps: PlacementDeps) {
   const { prisma, temporal, ledger, orders, logger } = deps;
 
-  async function reserveOrderId(): Promise<number> {
-    const [row] = await prisma.$queryRaw<Array<{ id: bigint }>>`SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id`;
-    return Number(row.id);
-  }
-
   /** Update-with-start, mapped to an HTTP answer. */
   async function runPlacement(input: OrderInput, who: AuthContext): Promise<Answer> {
-    const workflowId = orderWorkflowId(input.orderId);
     let result: PlacementResult;
     const deadline = Date.now() + (deps.placementTimeoutMs ?? DEFAULT_PLACEMENT_TIMEOUT_MS);
     try {
-      result = await temporal.withDeadline(deadline, () => temporal.workflow.executeUpdateWithStart<Workflow, PlacementResult, []>(ORDER_MESSAGES.placement, {
-        updateId: PLACEMENT_UPDATE_ID,
-        args: [],
-        startWorkflowOperation: new WithStartWorkflowOperation(ORDER_WORKFLOW_TYPE, {
-          workflowId,
-          taskQueue: ORDER_TASK_QUEUE,
-          args: [input],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        }),
-      }));
+      // update-with-start of `placement` on order-<id>, USE_EXISTING + REJECT_DUPLICATE.
+      result = await temporal.withDeadline(deadline, () => startOrder(temporal, input));
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) {
         // The workflow already ran to its end (only a retry with an Idempotency-Key gets here).
@@ -218,36 +196,31 @@ export function createPlacement(deps: PlacementDeps) {
     // R-BLOCKED: a blocked account places nothing (the workflow checks again).
     if (who.userStatus !== 'active') throw refusal('user_blocked');
 
-    const link = body.link;
-    const linkKey = normalizeLink(link);
     // R-ONE-ACTIVE-PER-LINK, fast path; the workflow's first activity decides under concurrency.
-    const holder = await orders.findActiveOrderForLink(linkKey);
+    const holder = await orders.findActiveOrderForLink(normalizeLink(body.link));
     if (holder) throw refusal('link_busy', holder.id);
 
-    // R-PRICE-SNAPSHOT + R-CHARGE: the price is fixed now, from the service as it is now.
-    const rate = formatMoney(service.rate.toFixed(5));
-    const charge = computeCharge(rate, body.quantity);
     // R-BALANCE, fast path; the debit (CHECK balance >= 0) decides under concurrency.
+    const charge = computeCharge(formatMoney(service.rate.toFixed(5)), body.quantity);
     if (compareMoney(await ledger.balanceOf(who.userId), charge) < 0) throw refusal('insufficient_funds');
 
-    const orderId = await reserveOrderId();
-    const input: OrderInput = {
-      orderId,
-      userId: who.userId,
-      serviceId: service.id,
-      providerId: service.providerId,
-      providerServiceId: service.providerServiceId,
-      link,
-      linkKey,
-      quantity: body.quantity,
-      rate,
-      charge,
-      guarantee: guaranteeOf(service.refillKind, service.refillDays),
-      cancelable: service.cancelable,
-      placedAt: Date.now(),
-      idempotencyKey: idempotencyKey ?? null,
-      requestHash: idempotencyKey !== undefined ? hash : null,
-    };
+    // R-PRICE-SNAPSHOT + R-CHARGE: the order's input, from the service as it is now, under a reserved id.
+    const orderId = await reserveOrderId(prisma);
+    let input: OrderInput;
+    try {
+      input = await buildOrderInput(prisma, orderId, {
+        userId: who.userId,
+        serviceId: service.id,
+        link: body.link,
+        quantity: body.quantity,
+        idempotencyKey: idempotencyKey ?? null,
+        requestHash: idempotencyKey !== undefined ? hash : null,
+      });
+    } catch (error) {
+      // The service changed between our check and the snapshot (deactivated, range narrowed).
+      if (error instanceof OrderRequestError) throw new ApiError(422, 'service_changed', error.message, { field: 'service', rule: error.rule });
+      throw error;
+    }
 
     if (idempotencyKey === undefined) return runPlacement(input, who);
 

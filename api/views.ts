@@ -5,6 +5,7 @@ import type { Provider, Service, User } from '../generated/prisma/client';
 import { toApiV2Status } from '../domain/api-v2-status';
 import { formatMoney } from '../domain/money';
 import type { OrderStatus } from '../domain/order-status';
+import { guaranteeOf } from '../worker/order-client';
 import type { Guarantee, OrderState } from '../workflows/order-contract';
 import type { Role } from './auth';
 import { isStaff } from './auth';
@@ -34,13 +35,6 @@ export interface OrderView {
   /** Staff only: who delivers it. */
   providerId?: number;
   providerOrderId?: string | null;
-}
-
-/** A refill guarantee from the (kind, days) columns of a service or order. */
-export function guaranteeOf(kind: string, days: number | null): Guarantee {
-  if (kind === 'days' && days !== null) return { kind: 'days', days };
-  if (kind === 'lifetime') return { kind: 'lifetime' };
-  return { kind: 'none' };
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

@@ -1,15 +1,14 @@
 // /orders: place, read, list and cancel orders.
 // A user sees and acts on their own orders only: another user's order answers 404 (not 403), so
 // order ids do not leak. Staff (support, admin) see every order.
-import { randomUUID } from 'node:crypto';
-import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import type { Request } from 'express';
 import type { OrderRecord } from '../../activities/order-records';
 import { decideCancel } from '../../domain/cancel-policy';
 import { ORDER_STATUSES } from '../../domain/order-status';
-import type { CancelRequest, CancelResult, OrderState } from '../../workflows/order-contract';
-import { ORDER_MESSAGES, orderWorkflowId } from '../../workflows/order-contract';
+import { cancelOrder, orderState } from '../../worker/order-client';
+import type { CancelRequest, CancelResult } from '../../workflows/order-contract';
 import type { ApiDeps } from '../app';
 import { caller, isStaff } from '../auth';
 import { ApiError, notFound } from '../errors';
@@ -75,8 +74,7 @@ export function ordersRouter(deps: ApiDeps, placement: Placement): Router {
       return;
     }
     try {
-      const handle = temporal.workflow.getHandle(orderWorkflowId(order.id));
-      const state = await temporal.withDeadline(Date.now() + LIVE_QUERY_TIMEOUT_MS, () => handle.query<OrderState>(ORDER_MESSAGES.state));
+      const state = await temporal.withDeadline(Date.now() + LIVE_QUERY_TIMEOUT_MS, () => orderState(temporal, order.id));
       res.json({ order: orderFromState(state, who.role), source: 'workflow' });
     } catch (error) {
       // The row is the mirror of the same state: a slightly older answer beats no answer.
@@ -96,20 +94,12 @@ export function ordersRouter(deps: ApiDeps, placement: Placement): Router {
     };
     let result: CancelResult;
     try {
-      result = await temporal.workflow.getHandle(orderWorkflowId(order.id)).executeUpdate<CancelResult, [CancelRequest]>(ORDER_MESSAGES.cancel, {
-        args: [request],
-        updateId: `cancel:${body.requestId ?? randomUUID()}`,
-      });
+      // A validator's refusal comes back as { accepted: false, rule, reason }, at once.
+      result = await cancelOrder(temporal, order.id, request);
     } catch (error) {
-      if (error instanceof WorkflowUpdateFailedError) {
-        // The workflow's validator refused the request: that is the answer, at once.
-        result = refusedFromFailure(error);
-      } else if (error instanceof WorkflowNotFoundError) {
-        // The workflow is gone (closed): the row is final, and the domain says why no cancel.
-        result = refusedFromRow(order);
-      } else {
-        throw error;
-      }
+      // The workflow is gone (closed): the row is final, and the domain says why no cancel.
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      result = refusedFromRow(order);
     }
     if (!result.accepted) {
       logger.info({ orderId: order.id, userId: who.userId, rule: result.rule, reason: result.reason }, 'cancel refused');
@@ -120,18 +110,6 @@ export function ordersRouter(deps: ApiDeps, placement: Placement): Router {
   });
 
   return router;
-}
-
-/** A rejected cancel update: the validator's ApplicationFailure names the rule (type or details) and the reason. */
-function refusedFromFailure(error: WorkflowUpdateFailedError): CancelResult {
-  const cause = error.cause;
-  if (cause instanceof ApplicationFailure) {
-    const detail = cause.details?.[0] as { rule?: unknown; reason?: unknown } | undefined;
-    const rule = typeof detail?.rule === 'string' ? detail.rule : cause.type && /^R-/.test(cause.type) ? cause.type : 'R-CANCEL-REQUEST';
-    const reason = typeof detail?.reason === 'string' ? detail.reason : cause.message;
-    return { accepted: false, rule, reason };
-  }
-  return { accepted: false, rule: 'R-CANCEL-REQUEST', reason: cause?.message ?? error.message };
 }
 
 function refusedFromRow(order: OrderRecord): CancelResult {

@@ -333,7 +333,7 @@ describe('POST /orders/:id/cancel', () => {
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ orderId: order.id, cancel: { accepted: true, rule: 'R-CANCEL-REQUEST', message: expect.any(String) } });
     const call = fake.calls.find((c) => c.update === 'cancel' && c.workflowId === `order-${order.id}`)!;
-    expect(call.updateId).toBe('cancel:c-1');
+    expect(call.updateId).toBe('cancel-c-1');
     expect(call.args).toEqual([{ requestedBy: { kind: 'user', userId, apiKeyId }, reason: 'changed my mind', requestId: 'c-1' }]);
   });
 

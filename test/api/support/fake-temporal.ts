@@ -15,6 +15,7 @@ import type { Client } from '@temporalio/client';
 import type { Ledger } from '../../../activities/ledger';
 import type { OrderRecord, OrderRecords } from '../../../activities/order-records';
 import { decideCancel } from '../../../domain/cancel-policy';
+import { guaranteeOf } from '../../../worker/order-client';
 import type { CancelRequest, CancelResult, OrderInput, OrderState, PlacementResult } from '../../../workflows/order-contract';
 
 export interface FakeCall {
@@ -38,6 +39,8 @@ export interface FakeTemporal {
   onUpdateWithStart?: (input: OrderInput) => Promise<void>;
 }
 
+const nameOf = (def: string | { name: string }) => (typeof def === 'string' ? def : def.name);
+
 export function stateOf(o: OrderRecord): OrderState {
   return {
     orderId: o.id,
@@ -48,7 +51,7 @@ export function stateOf(o: OrderRecord): OrderState {
     quantity: o.quantity,
     rate: o.rate,
     charge: o.charge,
-    guarantee: o.refillKind === 'days' ? { kind: 'days', days: o.refillDays! } : o.refillKind === 'lifetime' ? { kind: 'lifetime' } : { kind: 'none' },
+    guarantee: guaranteeOf(o.refillKind, o.refillDays),
     cancelable: o.cancelable,
     status: o.status,
     flags: { overdue: o.overdue, stalled: o.stalled, cancelRequested: o.cancelRequested, refillFailed: false },
@@ -136,7 +139,8 @@ export function fakeTemporal(deps: { ledger: Ledger; orders: OrderRecords }): Fa
   }
 
   const workflow = {
-    async executeUpdateWithStart(update: string, options: { updateId?: string; args?: unknown[]; startWorkflowOperation: WithStartWorkflowOperation<never> }) {
+    async executeUpdateWithStart(updateDef: string | { name: string }, options: { updateId?: string; args?: unknown[]; startWorkflowOperation: WithStartWorkflowOperation<never> }) {
+      const update = nameOf(updateDef);
       const op = options.startWorkflowOperation;
       const workflowId = op.options.workflowId;
       const input = (op.options.args as unknown[])[0] as OrderInput;
@@ -153,13 +157,15 @@ export function fakeTemporal(deps: { ledger: Ledger; orders: OrderRecords }): Fa
     },
     getHandle(workflowId: string) {
       return {
-        async query(name: string) {
+        async query(queryDef: string | { name: string }) {
+          const name = nameOf(queryDef);
           calls.push({ update: `query:${name}`, workflowId, args: [] });
           const order = await orders.getOrderByWorkflowId(workflowId);
           if (!order) throw new WorkflowNotFoundError('workflow not found', workflowId, undefined);
           return stateOf(order);
         },
-        async executeUpdate(name: string, options: { args: [CancelRequest]; updateId?: string }) {
+        async executeUpdate(updateDef: string | { name: string }, options: { args: [CancelRequest]; updateId?: string }) {
+          const name = nameOf(updateDef);
           calls.push({ update: name, updateId: options.updateId, workflowId, args: options.args });
           if (closed.has(workflowId) || !placements.has(workflowId)) throw new WorkflowNotFoundError('workflow execution already completed', workflowId, undefined);
           return cancel(workflowId, options.args[0]);
