@@ -26,7 +26,7 @@ import { compareMoney, formatMoney } from '../domain/money';
 import { OrderRequestError, buildOrderInput, reserveOrderId, startOrder } from '../worker/order-client';
 import type { OrderInput, PlacementResult } from '../workflows/order-contract';
 import { orderWorkflowId } from '../workflows/order-contract';
-import { PLACEMENT_UPDATE_ID } from '../workflows/order-messages';
+import { PLACEMENT_UPDATE_ID, REJECT_MESSAGES } from '../workflows/order-messages';
 import type { AuthContext } from './auth';
 import { ApiError } from './errors';
 import type { PlaceOrderBody } from './schemas';
@@ -133,8 +133,8 @@ export function createPlacement(deps: PlacementDeps) {
     const row: OrderRecord | null = await orders.getOrder(input.orderId);
     if (row && row.status !== 'rejected') return { status: 201, body: { order: orderFromRecord(row, who.role) }, orderId: row.id };
     if (row) {
-      const blocked = /block/i.test(row.rejectReason ?? '');
-      const error = refusal(blocked ? 'user_blocked' : 'insufficient_funds');
+      // The reason is the text the workflow wrote (workflows/order-messages.ts REJECT_MESSAGES).
+      const error = refusal(row.rejectReason === REJECT_MESSAGES.userBlocked ? 'user_blocked' : 'insufficient_funds');
       return { status: error.status, body: error.toBody(), orderId: row.id };
     }
     // No row: the order never got past its first activity, which refuses only for a busy link.

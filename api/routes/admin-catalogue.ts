@@ -2,7 +2,6 @@
 // R-PRICE-SNAPSHOT: changing a service never touches existing orders: each order carries its own
 // rate, charge, refill terms and cancel flag, copied when it was placed.
 import { Router } from 'express';
-import type { Request } from 'express';
 import type { Prisma } from '../../generated/prisma/client';
 import type { ApiDeps } from '../app';
 import { audit } from '../audit';
@@ -53,8 +52,6 @@ export function adminCatalogueRouter(deps: ApiDeps): Router {
     if (!found) throw new ApiError(422, 'unknown_provider', `provider ${providerId} does not exist`, { field: 'providerId', rule: 'exists' });
   }
 
-  const who = (req: Request) => caller(req);
-
   // --- providers ------------------------------------------------------------------------------
 
   router.get('/providers', async (req, res) => {
@@ -71,7 +68,7 @@ export function adminCatalogueRouter(deps: ApiDeps): Router {
   router.post('/providers', async (req, res) => {
     const body = parseOr400(createProviderBody, req.body ?? {});
     const row = await prisma.provider.create({ data: { ...body, countSourceUrl: body.countSourceUrl ?? null } });
-    await audit(prisma, who(req), { action: 'provider.create', after: providerView(row) });
+    await audit(prisma, caller(req), { action: 'provider.create', after: providerView(row) });
     res.status(201).location(`/admin/providers/${row.id}`).json({ provider: providerView(row) });
   });
 
@@ -79,7 +76,7 @@ export function adminCatalogueRouter(deps: ApiDeps): Router {
     const before = await providerById(req.params.id);
     const body = parseOr400(patchProviderBody, req.body ?? {});
     const row = await prisma.provider.update({ where: { id: before.id }, data: body });
-    await audit(prisma, who(req), { action: 'provider.update', before: providerView(before), after: providerView(row) });
+    await audit(prisma, caller(req), { action: 'provider.update', before: providerView(before), after: providerView(row) });
     res.json({ provider: providerView(row) });
   });
 
@@ -103,7 +100,7 @@ export function adminCatalogueRouter(deps: ApiDeps): Router {
     const { refill, ...body } = parseOr400(createServiceBody, req.body ?? {});
     await requireProvider(body.providerId);
     const row = await prisma.service.create({ data: { ...body, ...refillColumns(refill) } });
-    await audit(prisma, who(req), { action: 'service.create', after: serviceView(row) });
+    await audit(prisma, caller(req), { action: 'service.create', after: serviceView(row) });
     res.status(201).location(`/admin/services/${row.id}`).json({ service: serviceView(row) });
   });
 
@@ -122,7 +119,7 @@ export function adminCatalogueRouter(deps: ApiDeps): Router {
     if (body.providerId !== undefined) await requireProvider(body.providerId);
     const data: Prisma.ServiceUncheckedUpdateInput = { ...body, ...(refill ? refillColumns(refill) : {}) };
     const row = await prisma.service.update({ where: { id: before.id }, data });
-    await audit(prisma, who(req), { action: 'service.update', before: serviceView(before), after: serviceView(row) });
+    await audit(prisma, caller(req), { action: 'service.update', before: serviceView(before), after: serviceView(row) });
     res.json({ service: serviceView(row) });
   });
 
