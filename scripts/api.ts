@@ -4,33 +4,18 @@
  * (default "default"), PORT (default 3000), HOST (default 127.0.0.1; 0.0.0.0 in the Docker image),
  * LOG_LEVEL. SIGINT/SIGTERM: stop accepting requests, close connections, exit 0.
  */
-import { ensurePrismaClient } from '../db/generate';
+import { runEntryPoint } from './runtime/entry';
 import { intFromEnv } from './runtime/env';
-import { stopOnSignal } from './runtime/signals';
+import { Parts } from './runtime/parts';
 
-const log = (line: string) => console.log(`[api] ${line}`);
-
-async function main(): Promise<void> {
-  const signals = stopOnSignal(log, intFromEnv(process.env, 'SHUTDOWN_TIMEOUT_MS', 30_000));
-  ensurePrismaClient();
-  // Loaded only now: the components import the generated Prisma client.
-  const { Parts, connectBackends, startApi } = await import('./runtime/components');
+runEntryPoint('api', async (log) => {
+  const { connectBackends, startApi } = await import('./runtime/components');
   const parts = new Parts(log);
-  try {
+  await parts.starting(async () => {
     const { prisma, temporal } = await connectBackends(process.env, parts, log);
-    const api = parts.add(
-      'API',
-      await startApi({ prisma, temporal, port: intFromEnv(process.env, 'PORT', 3000), host: process.env.HOST || '127.0.0.1' }),
-    );
+    const port = intFromEnv(process.env, 'PORT', 3000);
+    const api = parts.add('API', await startApi({ prisma, temporal, port, host: process.env.HOST || '127.0.0.1' }));
     log(`API listening on ${api.url}`);
-  } catch (error) {
-    await parts.stopAll().catch(() => undefined);
-    throw error;
-  }
-  signals.ready(() => parts.stopAll());
-}
-
-main().catch((error) => {
-  console.error(`[api] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  process.exit(1);
+  });
+  return () => parts.stopAll();
 });

@@ -10,31 +10,23 @@
  * own group, the engine gets the signal once, from here, and stops its parts in order.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
-import { GENERATED_CLIENT, ensurePrismaClient } from '../db/generate';
-import { intFromEnv } from './runtime/env';
-import { stopOnSignal } from './runtime/signals';
+import { runEntryPoint } from './runtime/entry';
 
 const CHILD_MARK = 'ENGINE_START_CHILD';
-const log = (line: string) => console.log(`[start] ${line}`);
 
-async function engineProcess(): Promise<void> {
-  const began = Date.now();
-  const signals = stopOnSignal(log, intFromEnv(process.env, 'SHUTDOWN_TIMEOUT_MS', 30_000));
-  // The supervisor is gone (killed hard): stop as if told to.
-  process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
-
-  if (!existsSync(GENERATED_CLIENT)) log('Prisma client: generating (first run)');
-  ensurePrismaClient();
-  // Loaded only now: the runtime imports the generated Prisma client.
-  const { startEngine } = await import('./runtime/engine');
-  const { demoLines } = await import('./runtime/demo-text');
-
-  const engine = await startEngine({ log });
-  for (const line of demoLines(engine.apiUrl, engine.demo)) log(line);
-  log(`ready in ${((Date.now() - began) / 1000).toFixed(1)} s: API ${engine.apiUrl} · Ctrl-C stops everything`);
-  signals.ready(engine.stop);
+function engineProcess(): void {
+  runEntryPoint('start', async (log) => {
+    const began = Date.now();
+    // The supervisor is gone (killed hard): stop as if told to.
+    process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+    const { startEngine } = await import('./runtime/engine');
+    const { demoLines } = await import('./runtime/demo-text');
+    const engine = await startEngine({ log });
+    for (const line of demoLines(engine.apiUrl, engine.demo)) log(line);
+    log(`ready in ${((Date.now() - began) / 1000).toFixed(1)} s: API ${engine.apiUrl} · Ctrl-C stops everything`);
+    return engine.stop;
+  });
 }
 
 function supervise(): void {
@@ -56,11 +48,5 @@ function supervise(): void {
   child.on('exit', (code, signal) => process.exit(code ?? 128 + (signal ? constants.signals[signal] : 0)));
 }
 
-if (process.env[CHILD_MARK] === '1') {
-  engineProcess().catch((error) => {
-    console.error(`[start] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exit(1);
-  });
-} else {
-  supervise();
-}
+if (process.env[CHILD_MARK] === '1') engineProcess();
+else supervise();

@@ -19,7 +19,8 @@ import { migrate } from '../../db/migrate';
 import { startPostgres } from '../../db/postgres';
 import type { RunningPostgres } from '../../db/postgres';
 import { startProviderSimulator } from '../../provider-simulator';
-import { Parts, connectTemporal, installTemporalRuntime, startApi, startWorker } from './components';
+import { connectTemporal, installTemporalRuntime, startApi, startWorker } from './components';
+import { Parts } from './parts';
 import { seedDemo } from './demo';
 import type { DemoSeed } from './demo';
 import { dataDirFromEnv, intFromEnv } from './env';
@@ -49,9 +50,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Run
   const log = options.log ?? ((line: string) => console.log(line));
   const dataDir = dataDirFromEnv(env);
   const parts = new Parts(log);
-  const stop = () => parts.stopAll();
-
-  try {
+  return parts.starting(async () => {
     installTemporalRuntime(env);
 
     const pg = parts.add('PostgreSQL', await startDatabase(env, dataDir));
@@ -83,11 +82,14 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Run
       balance: env.DEMO_BALANCE || undefined,
     });
     const made = demo.created;
-    log(
-      made.user || made.services > 0 || made.topUp
-        ? `demo data: created (user, ${made.services} services, top-up ${made.topUp ? 'credited' : 'already credited'})`
-        : 'demo data: already present',
-    );
+    const created = [
+      made.user && 'user',
+      made.apiKey && 'API key',
+      made.provider && 'provider',
+      made.services > 0 && `${made.services} services`,
+      made.topUp && 'top-up',
+    ].filter(Boolean);
+    log(created.length > 0 ? `demo data: created ${created.join(', ')}` : 'demo data: already present');
 
     const connections = parts.add('Temporal connections', await connectTemporal(temporal.address, temporal.namespace));
     parts.add('worker', await startWorker({ prisma, temporal: connections, namespace: temporal.namespace }));
@@ -106,12 +108,9 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Run
       temporal,
       demo,
       dataDir,
-      stop,
+      stop: () => parts.stopAll(),
     };
-  } catch (error) {
-    await stop().catch(() => undefined);
-    throw error;
-  }
+  });
 }
 
 /**
