@@ -14,12 +14,9 @@
 //   4. Store the definitive answer on the idempotency record, answer the client.
 import { createHash } from 'node:crypto';
 import { ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
-import type { Client } from '@temporalio/client';
-import type { Logger } from 'pino';
-import type { Ledger } from '../activities/ledger';
-import type { OrderRecord, OrderRecords } from '../activities/order-records';
+import type { OrderRecord } from '../activities/order-records';
 import { PG_UNIQUE_VIOLATION, isConstraintViolation } from '../db/errors';
-import type { Prisma, PrismaClient } from '../generated/prisma/client';
+import type { Prisma } from '../generated/prisma/client';
 import { checkQuantity, computeCharge } from '../domain/charge';
 import { normalizeLink } from '../domain/link';
 import { compareMoney, formatMoney } from '../domain/money';
@@ -27,6 +24,7 @@ import { OrderRequestError, buildOrderInput, reserveOrderId, startOrder } from '
 import type { OrderInput, PlacementResult } from '../workflows/order-contract';
 import { orderWorkflowId } from '../workflows/order-contract';
 import { PLACEMENT_UPDATE_ID, REJECT_MESSAGES } from '../workflows/order-messages';
+import type { ApiDeps } from './app';
 import type { AuthContext } from './auth';
 import { ApiError } from './errors';
 import type { PlaceOrderBody } from './schemas';
@@ -35,16 +33,6 @@ import { orderFromRecord, orderFromState } from './views';
 /** idempotency_records.response_status while no answer is stored yet (the placement is running). */
 const NO_ANSWER_YET = 0;
 const IDEMPOTENCY_UNIQUE = 'idempotency_records_user_id_key_key';
-
-export interface PlacementDeps {
-  prisma: PrismaClient;
-  temporal: Client;
-  ledger: Ledger;
-  orders: OrderRecords;
-  logger: Logger;
-  /** How long a POST /orders waits for the placement's answer before 503 (default 30 s). */
-  placementTimeoutMs?: number;
-}
 
 export const DEFAULT_PLACEMENT_TIMEOUT_MS = 30_000;
 
@@ -78,7 +66,7 @@ export function requestHash(body: PlaceOrderBody): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-export function createPlacement(deps: PlacementDeps) {
+export function createPlacement(deps: ApiDeps) {
   const { prisma, temporal, ledger, orders, logger } = deps;
 
   /** Update-with-start, mapped to an HTTP answer. */
