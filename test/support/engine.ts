@@ -41,7 +41,7 @@ export interface TestEngineOptions {
   providerSync?: boolean;
   /** Workflow code to bundle (default workflows/index.ts: every engine workflow). */
   workflowsPath?: string;
-  /** Worker cache; 0 replays every workflow task from history (a determinism check). */
+  /** Worker cache; 0 replays every workflow task from history (a determinism check). Default: env TEST_MAX_CACHED_WORKFLOWS, else the SDK's. */
   maxCachedWorkflows?: number;
   /** Opening balance of seed.userId (a top-up), default "1000.00000". */
   balance?: string;
@@ -94,8 +94,8 @@ export interface TestEngine {
   topUp(userId: number, amount: string): Promise<void>;
   /** A link no other test uses. */
   uniqueLink(prefix?: string): string;
-  /** The order's history; kept for replayAll(). */
-  history(orderId: number): Promise<proto.api.history.v1.IHistory>;
+  /** The order's history (its latest run, or `runId`); kept for replayAll(). */
+  history(orderId: number, runId?: string): Promise<proto.api.history.v1.IHistory>;
   /** Replays every history fetched so far with Worker.runReplayHistory (throws on non-determinism). */
   replayAll(): Promise<number>;
   shutdown(): Promise<void>;
@@ -126,12 +126,15 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
     });
     const seed = await seedCatalogue(prisma, simulator, deps, options.balance ?? '1000.00000');
 
+    // TEST_MAX_CACHED_WORKFLOWS=0 runs any engine test with every workflow task replayed from history.
+    const fromEnv = process.env.TEST_MAX_CACHED_WORKFLOWS;
+    const maxCachedWorkflows = options.maxCachedWorkflows ?? (fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : undefined);
     const bundle = await bundleWorkflows(options.workflowsPath ?? require.resolve('../../workflows'));
     const worker = await createEngineWorker({
       connection: temporal.env.nativeConnection,
       deps,
       workflowBundle: bundle,
-      ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
+      ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
     });
     const running = worker.run();
     cleanups.push(async () => {
@@ -188,8 +191,8 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
         await deps.ledger.credit({ userId, amount, kind: 'topup', idempotencyKey: topUpKey(`test-${userId}-${++linkSeq}`), reference: `test-${userId}-${linkSeq}` });
       },
       uniqueLink: (prefix = 'acct') => `https://instagram.com/${prefix}-${process.pid}-${Date.now().toString(36)}-${++linkSeq}`,
-      async history(orderId) {
-        const history = await client.workflow.getHandle(orderWorkflowId(orderId)).fetchHistory();
+      async history(orderId, runId) {
+        const history = await client.workflow.getHandle(orderWorkflowId(orderId), runId).fetchHistory();
         histories.push({ workflowId: orderWorkflowId(orderId), history });
         return history;
       },

@@ -4,6 +4,7 @@
  * skipping, and every final status gets its one refund.
  */
 import { partialRefund } from '../../domain/refund';
+import { startOrder } from '../../worker/order-client';
 import { eventNames } from '../support/temporal';
 import { startTestEngine } from '../support/engine';
 import type { TestEngine } from '../support/engine';
@@ -224,4 +225,35 @@ describe('history size (the benchmark target)', () => {
       'MarkerRecorded', 'WorkflowExecutionCompleted', // completed: mirror, end
     ]);
   });
+});
+
+describe('continue-as-new', () => {
+  it('when Temporal suggests it (a very long history), the order continues in a new run with its state, and finishes there', async () => {
+    const order = await dispatched({ quantity: 10000, balance: '20.00000' });
+    await engine.providerUpdate(order.orderId, { status: 'in_progress', startCount: 7, remains: 10000 });
+    const handle = engine.handle(order.orderId);
+    const firstRunId = (await handle.describe()).runId;
+    // Progress signals (remains changes) until the history passes Temporal's suggestion (4Ki events).
+    let remains = 10000;
+    while ((await handle.describe()).runId === firstRunId) {
+      const batch = Array.from({ length: 40 }, () => --remains);
+      await Promise.all(batch.map((r) => engine.providerUpdate(order.orderId, { status: 'in_progress', startCount: 7, remains: r })));
+      // Signals sent at once land in any order; one more, sent after them all, is the last word.
+      await engine.providerUpdate(order.orderId, { status: 'in_progress', startCount: 7, remains: --remains });
+      await engine.waitForState(order.orderId, (s) => s.remains === remains);
+      if (remains < 4000) throw new Error('never continued as new');
+    }
+    const state = await engine.state(order.orderId);
+    expect(state).toMatchObject({ status: 'in_progress', startCount: 7, providerOrderId: expect.any(String), remains });
+    // The placement update on the new run answers what the first run decided.
+    expect(await startOrder(engine.client, order.input)).toMatchObject({ accepted: true, order: { orderId: order.orderId } });
+    await engine.providerUpdate(order.orderId, { status: 'partial', startCount: 7, remains: 1000 });
+    const final = await handle.result();
+    expect(final).toMatchObject({ status: 'partial', startCount: 7, remains: 1000, refunds: [{ amount: '0.90000', rule: 'R-PARTIAL' }] });
+    expect(await refundEntries(order.orderId)).toEqual(['0.90000']);
+    const lastRun = eventNames(await engine.history(order.orderId));
+    expect(lastRun.length).toBeLessThan(100);
+    const firstRun = await engine.history(order.orderId, firstRunId);
+    expect(eventNames(firstRun).at(-1)).toBe('WorkflowExecutionContinuedAsNew');
+  }, 300_000);
 });
