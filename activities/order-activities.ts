@@ -339,7 +339,11 @@ export function createOrderActivities(deps: EngineDeps) {
       const log = logger(deps);
       const row = await orders.getOrder(orderId);
       if (!row) throw ApplicationFailure.nonRetryable(`order ${orderId} has no row`, ORDER_FAILURES.orderMissing);
-      if (row.providerOrderId) return { kind: 'found', providerOrderId: row.providerOrderId };
+      if (row.providerOrderId) {
+        // Attached by an earlier attempt (or by support): its wake may not have gone out.
+        await wakeProviderSync(deps, row.providerId);
+        return { kind: 'found', providerOrderId: row.providerOrderId };
+      }
       const { provider, client } = await providers.get(row.providerId);
       if (!provider.supportsLinkLookup) return { kind: 'unsupported' };
       const upstream = await client.findOrdersByLink(row.link);

@@ -151,6 +151,8 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
   let resolution: DispatchResolution | null = null;
   let cancelCause: CancelCause | null = null;
   let dispatchScope: CancellationScope | null = null;
+  /** A local cancel of an order the provider has: ask it to drop the order once the refund is done. */
+  let askProviderToDrop = false;
   /** Bumped by every handler that changed something the main loop must look at. */
   let version = 0;
 
@@ -492,13 +494,8 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
     if (entry.rule === 'R-CANCEL-STALLED') {
       // Not started for more than 10 days: canceled here, refunded, and the provider asked to drop it.
       endCanceled('R-CANCEL-FULL', 'canceled: not started more than 10 days after it was placed');
-      answerCancel(entry, { accepted: true, rule: entry.rule, message: 'order canceled: it had not started for more than 10 days; its charge is refunded' });
-      try {
-        await canceling.cancelAtProvider(orderId);
-      } catch (error) {
-        log.warn('best-effort cancel at the provider failed', { orderId, error: describeFailure(error) });
-      }
-      return;
+      askProviderToDrop = true; // after the refund (finish)
+      return answerCancel(entry, { accepted: true, rule: entry.rule, message: 'order canceled: it had not started for more than 10 days; its charge is refunded' });
     }
     // R-CANCEL-REQUEST: the provider decides; the refund follows its final status.
     let answer: { accepted: boolean; error?: string };
@@ -552,6 +549,15 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
     }
     refreshStartWindow();
     await mirror();
+    if (askProviderToDrop) {
+      // Best effort: the order is already canceled and refunded here (R-CANCEL-STALLED).
+      try {
+        const answer = await canceling.cancelAtProvider(orderId);
+        log.info('asked the provider to drop a canceled order', { orderId, answer });
+      } catch (error) {
+        log.warn('best-effort cancel at the provider failed', { orderId, error: describeFailure(error) });
+      }
+    }
   }
 
   // ---------------------------------------------------------------- the order's life
@@ -576,8 +582,8 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
 
   for (;;) {
     refreshStartWindow();
+    if (isFinal(state.status)) break; // finish() refunds first, then mirrors: a final row has its money back
     await mirror();
-    if (isFinal(state.status)) break;
     const cancel = cancels.find((c) => c.result === null);
     if (cancel) {
       await processCancel(cancel);
