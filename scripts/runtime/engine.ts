@@ -13,6 +13,7 @@
  * The Prisma client must be generated before this module is loaded (scripts/start.ts does it).
  */
 import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createPrisma } from '../../db/client';
 import { migrate } from '../../db/migrate';
@@ -127,6 +128,15 @@ async function startDatabase(env: NodeJS.ProcessEnv, dataDir: string) {
   let pg: RunningPostgres;
   try {
     pg = await startPostgres({ ignoreDatabaseUrl: true, dataDir: join(dataDir, 'postgres') });
+  } catch (error) {
+    if (userInfo().uid === 0 && /permission denied/i.test(String(error))) {
+      throw new Error(
+        `${error instanceof Error ? error.message : String(error)}\n` +
+          `As root, the embedded PostgreSQL runs as the "postgres" user, which must be able to reach ${dataDir} ` +
+          '(every parent directory needs o+x). Set DATA_DIR to such a directory, or DATABASE_URL.',
+      );
+    }
+    throw error;
   } finally {
     for (const signal of signals) {
       for (const listener of process.listeners(signal)) {
