@@ -8,13 +8,13 @@ import { runEntryPoint } from './runtime/entry';
 import { intFromEnv } from './runtime/env';
 import { Parts } from './runtime/parts';
 
-runEntryPoint('api', async (log) => {
+runEntryPoint('api', async ({ log }) => {
   const { connectBackends, startApi } = await import('./runtime/components');
   const parts = new Parts(log);
   await parts.starting(async () => {
-    const { prisma, temporal } = await connectBackends(process.env, parts, log);
+    const { deps } = await connectBackends(process.env, parts, log);
     const port = intFromEnv(process.env, 'PORT', 3000);
-    const api = parts.add('API', await startApi({ prisma, temporal, port, host: process.env.HOST || '127.0.0.1' }));
+    const api = parts.add('API', await startApi({ deps, port, host: process.env.HOST || '127.0.0.1' }));
     log(`API listening on ${api.url}`);
   });
   return () => parts.stopAll();

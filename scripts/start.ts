@@ -16,13 +16,13 @@ import { runEntryPoint } from './runtime/entry';
 const CHILD_MARK = 'ENGINE_START_CHILD';
 
 function engineProcess(): void {
-  runEntryPoint('start', async (log) => {
+  runEntryPoint('start', async ({ log, fail }) => {
     const began = Date.now();
     // The supervisor is gone (killed hard): stop as if told to.
     process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
     const { startEngine } = await import('./runtime/engine');
     const { demoLines } = await import('./runtime/demo-text');
-    const engine = await startEngine({ log });
+    const engine = await startEngine({ log, onFailure: fail });
     for (const line of demoLines(engine.apiUrl, engine.demo)) log(line);
     log(`ready in ${((Date.now() - began) / 1000).toFixed(1)} s: API ${engine.apiUrl} · Ctrl-C stops everything`);
     return engine.stop;

@@ -10,8 +10,8 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { LogLevel } from '@temporalio/worker';
 import { createApp } from '../../api/app';
 import { createPrisma } from '../../db/client';
-import type { PrismaClient } from '../../db/client';
 import { createEngineDeps, createEngineWorker } from '../../worker';
+import type { EngineDeps } from '../../worker';
 import type { Parts, Stoppable } from './parts';
 
 /**
@@ -23,7 +23,7 @@ export async function connectBackends(
   env: NodeJS.ProcessEnv,
   parts: Parts,
   log: (line: string) => void,
-): Promise<{ prisma: PrismaClient; temporal: TemporalConnections; namespace: string }> {
+): Promise<{ deps: EngineDeps; temporal: TemporalConnections; namespace: string }> {
   if (!env.DATABASE_URL) {
     throw new Error('DATABASE_URL is required (a migrated database: npm run db:migrate); `npm start` runs everything with an embedded one');
   }
@@ -34,7 +34,7 @@ export async function connectBackends(
   const namespace = env.TEMPORAL_NAMESPACE || 'default';
   const temporal = parts.add('Temporal connections', await connectTemporal(address, namespace));
   log(`Temporal: ${address}, namespace ${namespace}`);
-  return { prisma, temporal, namespace };
+  return { deps: createEngineDeps(prisma, temporal.client), temporal, namespace };
 }
 
 let runtimeInstalled = false;
@@ -76,34 +76,39 @@ export async function connectTemporal(address: string, namespace: string): Promi
   }
 }
 
+/**
+ * The worker, running until stop(). If it fails on its own (say Temporal went away for good),
+ * onFailure hears of it at once: the process should end rather than serve without a worker.
+ */
 export async function startWorker(input: {
-  prisma: PrismaClient;
-  temporal: TemporalConnections;
+  deps: EngineDeps;
+  connection: NativeConnection;
   namespace: string;
+  onFailure: (error: unknown) => void;
 }): Promise<Stoppable> {
-  const deps = createEngineDeps(input.prisma, input.temporal.client);
-  const worker = await createEngineWorker({ connection: input.temporal.nativeConnection, namespace: input.namespace, deps });
-  const running = worker.run();
+  const worker = await createEngineWorker({ connection: input.connection, namespace: input.namespace, deps: input.deps });
+  let stopping = false;
   let failed: unknown;
-  running.catch((error: unknown) => {
+  const running = worker.run().catch((error: unknown) => {
     failed = error;
+    if (!stopping) input.onFailure(error);
   });
   return {
     stop: async () => {
+      stopping = true;
       if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running.catch(() => undefined);
+      await running;
       if (failed) throw failed;
     },
   };
 }
 
 export async function startApi(input: {
-  prisma: PrismaClient;
-  temporal: TemporalConnections;
+  deps: EngineDeps;
   port: number;
   host: string;
 }): Promise<Stoppable & { url: string; port: number }> {
-  const app = createApp(createEngineDeps(input.prisma, input.temporal.client));
+  const app = createApp(input.deps);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(input.port, input.host, (error?: Error) => (error ? reject(error) : resolve(s)));
     s.once('error', reject);

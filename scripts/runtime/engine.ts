@@ -20,6 +20,7 @@ import { migrate } from '../../db/migrate';
 import { startPostgres } from '../../db/postgres';
 import type { RunningPostgres } from '../../db/postgres';
 import { startProviderSimulator } from '../../provider-simulator';
+import { createEngineDeps } from '../../worker';
 import { connectTemporal, installTemporalRuntime, startApi, startWorker } from './components';
 import { Parts } from './parts';
 import { seedDemo } from './demo';
@@ -33,6 +34,8 @@ export interface StartEngineOptions {
   env?: NodeJS.ProcessEnv;
   /** Progress lines, one per part as it comes up (default console.log). */
   log?: (line: string) => void;
+  /** A part failed while running (the worker): the caller should stop everything. Default: log it. */
+  onFailure?: (error: unknown) => void;
 }
 
 export interface RunningEngine {
@@ -93,12 +96,14 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Run
     log(created.length > 0 ? `demo data: created ${created.join(', ')}` : 'demo data: already present');
 
     const connections = parts.add('Temporal connections', await connectTemporal(temporal.address, temporal.namespace));
-    parts.add('worker', await startWorker({ prisma, temporal: connections, namespace: temporal.namespace }));
+    const deps = createEngineDeps(prisma, connections.client);
+    const onFailure = options.onFailure ?? ((error: unknown) => log(`worker failed: ${String(error)}`));
+    parts.add('worker', await startWorker({ deps, connection: connections.nativeConnection, namespace: temporal.namespace, onFailure }));
     log(`worker: running on namespace ${temporal.namespace}`);
 
     const api = parts.add(
       'API',
-      await startApi({ prisma, temporal: connections, port: intFromEnv(env, 'PORT', 3000), host: env.HOST || '127.0.0.1' }),
+      await startApi({ deps, port: intFromEnv(env, 'PORT', 3000), host: env.HOST || '127.0.0.1' }),
     );
     log(`API listening on ${api.url}`);
 
