@@ -18,7 +18,7 @@ import type { AddOrderResult } from './provider';
 import type { OrderMirrorPatch } from './order-records';
 import type { EngineDeps, EngineLogger } from '../worker';
 import { ORDER_TASK_QUEUE, orderWorkflowId, providerSyncWorkflowId } from '../workflows/order-contract';
-import type { OrderInput } from '../workflows/order-contract';
+import type { OrderInput, ProviderUpdate } from '../workflows/order-contract';
 import { REJECT_MESSAGES } from '../workflows/order-messages';
 import { isZeroMoney } from '../domain/money';
 import { PG_CHECK_VIOLATION, dbErrorInfo } from '../db/errors';
@@ -99,6 +99,8 @@ export const ORDER_FAILURES = {
   /** The order's row is missing or inconsistent: a bug, never retried into success. */
   orderMissing: 'OrderMissing',
 } as const;
+
+const UPSTREAM_STATUSES: ReadonlyArray<ProviderUpdate['status']> = ['pending', 'in_progress', 'completed', 'partial', 'canceled'];
 
 export const debitKey = (orderId: number) => `order-${orderId}:debit`;
 export const refundKey = (orderId: number) => `order-${orderId}:refund`;
@@ -417,6 +419,26 @@ export function createOrderActivities(deps: EngineDeps) {
         }
         throw error;
       }
+    },
+
+    /**
+     * What the provider sync last told this order (orders.upstream_*, written after its signal was
+     * accepted), as a ProviderUpdate: a continued run applies it so a signal that crossed the
+     * continue-as-new is not lost (a repeat is a no-op). Null when the sync has said nothing.
+     */
+    async upstreamState(orderId: number): Promise<ProviderUpdate | null> {
+      const row = await prisma.order.findUnique({
+        where: { id: orderId },
+        select: { upstreamStatus: true, upstreamStartCount: true, upstreamRemains: true, lastCheckedAt: true },
+      });
+      const status = row?.upstreamStatus;
+      if (!row || !status || !UPSTREAM_STATUSES.includes(status as ProviderUpdate['status'])) return null;
+      return {
+        status: status as ProviderUpdate['status'],
+        startCount: row.upstreamStartCount,
+        remains: row.upstreamRemains,
+        observedAt: (row.lastCheckedAt ?? new Date()).getTime(),
+      };
     },
 
     /** Mirrors the workflow's state into the orders row (run as a local activity). */

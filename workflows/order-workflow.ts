@@ -40,6 +40,7 @@ import type {
   OrderInput,
   OrderState,
   PlacementResult,
+  ProviderUpdate,
 } from './order-contract';
 import {
   CANCEL_REFUSED_FAILURE,
@@ -265,7 +266,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
     }
   });
 
-  setHandler(providerUpdateSignal, (update) => {
+  function onProviderUpdate(update: ProviderUpdate): void {
     const before = state.status;
     const effect = applyProviderUpdate(state, update, Date.now());
     if (effect === 'ignored') return;
@@ -274,7 +275,9 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
       if (state.status === 'canceled') cancelCause = state.flags.cancelRequested ? 'R-CANCEL-FULL' : 'R-AUTO-CANCEL';
     }
     version++;
-  });
+  }
+
+  setHandler(providerUpdateSignal, onProviderUpdate);
 
   setHandler(resolveDispatchSignal, (r) => {
     if (state.status !== 'dispatch_uncertain') {
@@ -578,6 +581,13 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
     mirrored.status = 'pending'; // reserveAndDebit wrote it
     placement = { accepted: true, order: JSON.parse(JSON.stringify(state)) as OrderState };
     log.info('placed', { orderId, charge: state.charge });
+  }
+
+  if (carried && !isFinal(state.status)) {
+    // A providerUpdate that crossed the continue-as-new would be lost: catch up with what the sync
+    // last told this order (a repeat changes nothing).
+    const upstream = await mirroring.upstreamState(orderId);
+    if (upstream) onProviderUpdate(upstream);
   }
 
   for (;;) {
