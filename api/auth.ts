@@ -61,17 +61,24 @@ function presentedKey(authorization: string | undefined, xApiKey: string | undef
   return key;
 }
 
+/** The caller a clear API key names, or null for an unknown or revoked key (REST and API v2 alike). */
+export async function findApiKey(prisma: PrismaClient, key: string): Promise<AuthContext | null> {
+  const found = await prisma.apiKey.findUnique({
+    where: { keyHash: hashApiKey(key) },
+    select: { id: true, role: true, revokedAt: true, user: { select: { id: true, status: true } } },
+  });
+  if (!found || found.revokedAt) return null;
+  return { userId: found.user.id, apiKeyId: found.id, role: found.role as Role, userStatus: found.user.status };
+}
+
 export function authenticate(prisma: PrismaClient): RequestHandler {
   return async (req, res, next) => {
     res.setHeader('WWW-Authenticate', 'Bearer');
     const key = presentedKey(req.get('authorization'), req.get('x-api-key'));
-    const found = await prisma.apiKey.findUnique({
-      where: { keyHash: hashApiKey(key) },
-      select: { id: true, role: true, revokedAt: true, user: { select: { id: true, status: true } } },
-    });
-    if (!found || found.revokedAt) throw unauthenticated('invalid API key');
+    const found = await findApiKey(prisma, key);
+    if (!found) throw unauthenticated('invalid API key');
     res.removeHeader('WWW-Authenticate');
-    req.auth = { userId: found.user.id, apiKeyId: found.id, role: found.role as Role, userStatus: found.user.status };
+    req.auth = found;
     next();
   };
 }

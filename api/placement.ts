@@ -170,6 +170,7 @@ export function createPlacement(deps: ApiDeps) {
     if (service.type !== 'default') {
       throw new ApiError(422, 'unsupported_service_type', `service ${service.id} is of type ${service.type}; only link + quantity orders are taken`, {
         field: 'service',
+        serviceType: service.type,
       });
     }
     // R-MINMAX: an inactive service takes no order; quantity within [min, max].

@@ -1,16 +1,14 @@
 // /orders: place, read, list and cancel orders.
 // A user sees and acts on their own orders only: another user's order answers 404 (not 403), so
 // order ids do not leak. Staff (support, admin) see every order.
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import type { Request } from 'express';
 import type { OrderRecord } from '../../activities/order-records';
-import { decideCancel } from '../../domain/cancel-policy';
 import { ORDER_STATUSES } from '../../domain/order-status';
-import { cancelOrder, orderState } from '../../worker/order-client';
-import type { CancelRequest, CancelResult } from '../../workflows/order-contract';
+import { orderState } from '../../worker/order-client';
 import type { ApiDeps } from '../app';
 import { caller, isStaff } from '../auth';
+import { requestOrderCancel } from '../cancel';
 import { ApiError, notFound } from '../errors';
 import type { Placement } from '../placement';
 import { cancelBody, flag, idempotencyKeyOf, listOrdersQuery, liveQuery, orderIdParam, parseOr400, placeOrderBody } from '../schemas';
@@ -87,20 +85,8 @@ export function ordersRouter(deps: ApiDeps, placement: Placement): Router {
     const who = caller(req);
     const body = parseOr400(cancelBody, req.body ?? {});
     const order = await visibleOrder(req);
-    const request: CancelRequest = {
-      requestedBy: { kind: who.role, userId: who.userId, apiKeyId: who.apiKeyId },
-      ...(body.reason !== undefined ? { reason: body.reason } : {}),
-      ...(body.requestId !== undefined ? { requestId: body.requestId } : {}),
-    };
-    let result: CancelResult;
-    try {
-      // A validator's refusal comes back as { accepted: false, rule, reason }, at once.
-      result = await cancelOrder(temporal, order.id, request);
-    } catch (error) {
-      // The workflow is gone (closed): the row is final, and the domain says why no cancel.
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
-      result = refusedFromRow(order);
-    }
+    // The `cancel` update (validator refuses at once); a closed workflow answers from its final row.
+    const result = await requestOrderCancel(temporal, who, order, { reason: body.reason, requestId: body.requestId });
     if (!result.accepted) {
       logger.info({ orderId: order.id, userId: who.userId, rule: result.rule, reason: result.reason }, 'cancel refused');
       throw new ApiError(409, 'cancel_refused', result.reason, { rule: result.rule, orderId: order.id });
@@ -110,19 +96,4 @@ export function ordersRouter(deps: ApiDeps, placement: Placement): Router {
   });
 
   return router;
-}
-
-function refusedFromRow(order: OrderRecord): CancelResult {
-  const decision = decideCancel({
-    status: order.status,
-    placedAt: Date.parse(order.createdAt),
-    startedAt: order.startedAt ? Date.parse(order.startedAt) : null,
-    now: Date.now(),
-    serviceCancelable: order.cancelable,
-    suspended: false,
-    cancelRequested: order.cancelRequested,
-  });
-  if (!decision.allowed) return { accepted: false, rule: decision.rule, reason: decision.reason };
-  // An open order without a running workflow cannot be canceled by anyone but an engineer.
-  throw new Error(`order ${order.id} is ${order.status} but its workflow is not running`);
 }
