@@ -5,7 +5,9 @@
 //   /balance         the caller's balance
 //   /admin/users     accounts, keys, top-ups, withdrawals, chargebacks   (role admin)
 //   /admin/providers, /admin/services   the catalogue                     (role admin)
-// Errors are JSON `{ error: { code, message, field?, rule? } }` (api/errors.ts).
+//   /api/v2          the panels' API v2 (api/v2/router.ts): key in the body, its own errors
+// Errors are JSON `{ error: { code, message, field?, rule? } }` (api/errors.ts); API v2 answers
+// `{"error": "<text>"}` with HTTP 200, as panels do.
 import express from 'express';
 import type { Client } from '@temporalio/client';
 import pino from 'pino';
@@ -20,6 +22,7 @@ import { adminCatalogueRouter } from './routes/admin-catalogue';
 import { adminUsersRouter } from './routes/admin-users';
 import { balanceRouter } from './routes/balance';
 import { ordersRouter } from './routes/orders';
+import { apiV2Router } from './v2/router';
 
 export interface ApiDeps {
   prisma: PrismaClient;
@@ -64,6 +67,10 @@ export function createApp(deps: CreateAppDeps): express.Application {
     });
     next();
   });
+
+  // The panels' API v2 (api/v2/router.ts): its own key field, body parsing and error answers
+  // (always JSON, HTTP 200), so it is mounted before the REST API's authentication and parser.
+  app.use('/api/v2', apiV2Router(full));
 
   // Who is calling comes first: a stranger's body is not even parsed.
   app.use(authenticate(deps.prisma));

@@ -1,0 +1,88 @@
+// action=status, one order or up to 100:
+//   order=23501      → {"charge":"0.27819","start_count":"3572","status":"Partial","remains":"157","currency":"USD"}
+//   orders=1,10,100  → {"1": {...}, "10": {"error": "Incorrect order ID"}, "100": {...}}
+// Read from the order rows (the workflows' mirror), one query for the whole list: resellers poll
+// often and for many orders. Only the caller's own orders exist here; any other id, whoever owns
+// it, is "Incorrect order ID".
+import { toApiV2Status } from '../../../domain/api-v2-status';
+import type { ApiV2Status } from '../../../domain/api-v2-status';
+import { ZERO_MONEY, formatMoney, subMoney } from '../../../domain/money';
+import type { OrderStatus } from '../../../domain/order-status';
+import type { PrismaClient } from '../../../generated/prisma/client';
+import type { Action } from '../context';
+import { V2_TEXT, V2Error, errorBody } from '../errors';
+import { field, parseId, parseIdList } from '../parse';
+
+export interface V2OrderStatus {
+  charge: string;
+  start_count: string;
+  status: ApiV2Status;
+  remains: string;
+  currency: string;
+}
+
+/** What status needs of an order row. */
+export interface StatusRow {
+  id: number;
+  status: string;
+  cancelRequested: boolean;
+  quantity: number;
+  /** 5-decimal strings. */
+  charge: string;
+  refunded: string;
+  startCount: number | null;
+  remains: number | null;
+}
+
+/**
+ * An order as API v2 shows it. `status` comes from the documented table (domain/api-v2-status.ts).
+ * `charge` is what the order costs the client now: its charge less its refunds (a Partial order
+ * shows the delivered part, a Canceled one 0), and 0 for a placement whose debit was refused.
+ * `start_count` is "0" until the provider starts; `remains` is the quantity until the provider
+ * reports one (0 for a Completed order that never reported it).
+ */
+export function statusView(row: StatusRow, currency: string): V2OrderStatus {
+  const status = row.status as OrderStatus;
+  const remains = row.remains ?? (status === 'completed' ? 0 : row.quantity);
+  return {
+    charge: status === 'rejected' ? ZERO_MONEY : subMoney(row.charge, row.refunded),
+    start_count: String(row.startCount ?? 0),
+    status: toApiV2Status(status, { cancelRequested: row.cancelRequested }),
+    remains: String(remains),
+    currency,
+  };
+}
+
+/** The caller's own orders among `ids`, by id (one query). */
+export async function ownStatusRows(prisma: PrismaClient, userId: number, ids: number[]): Promise<Map<number, StatusRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await prisma.order.findMany({
+    where: { id: { in: ids }, userId },
+    select: { id: true, status: true, cancelRequested: true, quantity: true, charge: true, refunded: true, startCount: true, remains: true },
+  });
+  return new Map(
+    rows.map((r) => [r.id, { ...r, charge: formatMoney(r.charge.toFixed(5)), refunded: formatMoney(r.refunded.toFixed(5)) }]),
+  );
+}
+
+export const status: Action = async ({ deps, who, params, res, currency }) => {
+  const list = field(params, 'orders');
+  if (list === undefined) {
+    const id = parseId(field(params, 'order'));
+    if (id === null) throw new V2Error(V2_TEXT.incorrectOrder);
+    const row = (await ownStatusRows(deps.prisma, who.userId, [id])).get(id);
+    if (!row) throw new V2Error(V2_TEXT.incorrectOrder);
+    res.locals.orderId = id;
+    return statusView(row, currency);
+  }
+  const items = parseIdList(list, 'orders');
+  if (items.length === 0) throw new V2Error(V2_TEXT.incorrectOrder);
+  const rows = await ownStatusRows(deps.prisma, who.userId, items.flatMap((i) => (i.id === null ? [] : [i.id])));
+  // Keyed by the id as the client wrote it; a null prototype so no token is special.
+  const answer: Record<string, V2OrderStatus | { error: string }> = Object.create(null);
+  for (const item of items) {
+    const row = item.id === null ? undefined : rows.get(item.id);
+    answer[item.token] = row ? statusView(row, currency) : errorBody(V2_TEXT.incorrectOrder);
+  }
+  return answer;
+};
