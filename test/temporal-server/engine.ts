@@ -489,9 +489,11 @@ export class Engine {
     const closes = commands.some((command) => CLOSING_COMMANDS.has(command.commandType ?? 0));
     const newUpdates = [...run.updates.values()].some((update) => update.stage === 'admitted');
     if (closes && (run.buffered.length > 0 || newUpdates)) {
-      // Temporal refuses to close a workflow that has not seen its newest events.
+      // Temporal refuses to close a workflow that has not seen its newest events: it fails the task
+      // and answers InvalidArgument "UnhandledCommand", on which the SDK evicts its cached run and
+      // replays with the new events instead of repeating its old commands.
       this.failWorkflowTaskWith(run, task, enums.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, request.identity ?? '');
-      return {};
+      throw invalidArgument('UnhandledCommand');
     }
 
     if (this.dropSpeculativeTask(run, task, request)) {
@@ -589,14 +591,15 @@ export class Engine {
     );
     this.endWorkflowTaskAttempt(run, task);
     this.flushBuffered(run);
+    // As Temporal does on any failed workflow task, stickiness is dropped: the worker has evicted
+    // (or will evict) its cached run, so the next task carries the full history.
+    run.stickyQueue = null;
     const unhandled = cause === enums.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND;
     if (unhandled) {
       this.scheduleWorkflowTask(run);
       return;
     }
     // A failing task is retried with the next attempt; past the second, with a growing pause.
-    // The stickiness is dropped so the retry replays from the full history.
-    run.stickyQueue = null;
     const attempt = task.attempt + 1;
     const pauseMs = attempt <= 2 ? 0 : Math.min(1000 * 2 ** (attempt - 3), 60_000);
     if (pauseMs === 0) {
