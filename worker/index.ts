@@ -16,6 +16,7 @@ import { createActivities } from '../activities';
 import { createLedger } from '../activities/ledger';
 import type { Ledger } from '../activities/ledger';
 import { createOrderRecords } from '../activities/order-records';
+import { registerOrderSearchAttributes } from './search-attributes';
 import type { OrderRecords } from '../activities/order-records';
 import { createProviderDirectory } from '../activities/provider-directory';
 import type { ProviderDirectory } from '../activities/provider-directory';
@@ -83,6 +84,9 @@ export async function createEngineWorker(options: CreateEngineWorkerOptions): Pr
   const code = options.workflowBundle
     ? { workflowBundle: options.workflowBundle }
     : { workflowsPath: require.resolve('../workflows') };
+  await registerOrderSearchAttributes(options.deps.temporal, options.namespace ?? 'default', (message) =>
+    options.deps.logger ? options.deps.logger.warn(message) : console.warn(message),
+  );
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',

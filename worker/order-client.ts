@@ -18,6 +18,8 @@ import { ORDER_TASK_QUEUE, orderWorkflowId } from '../workflows/order-contract';
 import type { CancelRequest, CancelResult, OrderInput, OrderState, PlacementResult } from '../workflows/order-contract';
 import { CANCEL_REFUSED_FAILURE, PLACEMENT_UPDATE_ID, cancelUpdate, placementUpdate, stateQuery } from '../workflows/order-messages';
 import type { orderWorkflow } from '../workflows/order-workflow';
+import { orderSearchAttributes } from '../workflows/order-search-attributes';
+import { initialOrderState } from '../workflows/order-state';
 
 export const ORDER_WORKFLOW_TYPE = 'orderWorkflow';
 
@@ -35,6 +37,8 @@ export async function startOrder(client: Client, input: OrderInput): Promise<Pla
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    // The order is findable from its first moment; the workflow keeps these current.
+    typedSearchAttributes: orderSearchAttributes(initialOrderState(input)),
   });
   return client.workflow.executeUpdateWithStart(placementUpdate, { updateId: PLACEMENT_UPDATE_ID, startWorkflowOperation });
 }

@@ -25,6 +25,7 @@ import {
   proxyLocalActivities,
   setHandler,
   sleep,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { OrderActivities, DispatchResult } from '../activities/order-activities';
@@ -52,6 +53,7 @@ import {
   stateQuery,
 } from './order-messages';
 import { applyProviderUpdate, initialOrderState, mirrorPatch, mirrorSnapshot } from './order-state';
+import { changedSearchAttributes, orderSearchAttributes } from './order-search-attributes';
 import type { MirrorSnapshot } from './order-state';
 
 // ---------------------------------------------------------------- activity options
@@ -146,6 +148,8 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
   const state: OrderState = carried?.state ?? initialOrderState(input);
   let placement: PlacementResult | null = carried?.placement ?? null;
   let mirrored: MirrorSnapshot = carried?.mirrored ?? mirrorSnapshot(state);
+  /** The search attributes as last written (set at start by the client, inherited across runs). */
+  let indexed = orderSearchAttributes(state);
   const cancelAnswers = new Map<string, CancelResult>((carried?.cancelAnswers ?? []).map((a) => [a.requestId, a.result]));
   const dispatch: DispatchProgress = carried?.dispatch ?? { redispatches: 0, awaitingSupport: false, looked: false };
   const cancels: CancelEntry[] = [];
@@ -333,7 +337,16 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
 
   // ---------------------------------------------------------------- steps
 
+  /** Search attributes follow every change, so visibility queries find the order as it moves. */
+  function reindex(): void {
+    const attributes = orderSearchAttributes(state);
+    const changed = changedSearchAttributes(indexed, attributes);
+    if (changed.length > 0) upsertSearchAttributes(changed);
+    indexed = attributes;
+  }
+
   async function mirror(): Promise<void> {
+    reindex();
     const now = mirrorSnapshot(state);
     const patch = mirrorPatch(mirrored, now, state);
     if (!patch) return;

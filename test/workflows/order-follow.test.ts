@@ -217,12 +217,13 @@ describe('history size (the benchmark target)', () => {
       'WorkflowExecutionStarted', 'WorkflowTaskScheduled', 'WorkflowTaskStarted', 'WorkflowTaskCompleted',
       'WorkflowExecutionUpdateAccepted', 'MarkerRecorded', // placement: reserveAndDebit (local activity)
       'TimerStarted', // the start window (24 h)
+      'UpsertWorkflowSearchAttributes', // OrderStatus=pending
       'ActivityTaskScheduled', 'WorkflowExecutionUpdateCompleted', 'ActivityTaskStarted', 'ActivityTaskCompleted', // dispatch
       'WorkflowTaskScheduled', 'WorkflowTaskStarted', 'WorkflowTaskCompleted',
       'WorkflowExecutionSignaled', 'WorkflowTaskScheduled', 'WorkflowTaskStarted', 'WorkflowTaskCompleted',
-      'TimerCanceled', 'MarkerRecorded', // started: no more start window; mirror
+      'UpsertWorkflowSearchAttributes', 'TimerCanceled', 'MarkerRecorded', // started: OrderStatus, no more start window, mirror
       'WorkflowExecutionSignaled', 'WorkflowTaskScheduled', 'WorkflowTaskStarted', 'WorkflowTaskCompleted',
-      'MarkerRecorded', 'WorkflowExecutionCompleted', // completed: mirror, end
+      'UpsertWorkflowSearchAttributes', 'MarkerRecorded', 'WorkflowExecutionCompleted', // completed: OrderStatus, mirror, end
     ]);
   });
 });
