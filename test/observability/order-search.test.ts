@@ -2,6 +2,7 @@
  * Order search attributes: queries over OrderStatus, ProviderId, OrderUserId and OrderFlags find
  * exactly the matching orders, and follow them as they change.
  */
+import { describeOrderExecution } from '../../observability/order-listing';
 import { startTestEngine } from '../support/engine';
 import type { TestEngine } from '../support/engine';
 
@@ -59,4 +60,13 @@ it('finds orders by status, provider, user and flag, exactly, as they move', asy
   await engine.waitForState(a.orderId, (s) => s.flags.overdue);
   await eventually(`${mine} AND OrderFlags = 'overdue'`, [a.orderId]);
   await eventually(`${mine} AND OrderOverdue = true`, [a.orderId]);
+
+  // What `npm run orders -- --query ...` prints for each order found.
+  const lines: string[] = [];
+  for await (const execution of engine.client.workflow.list({ query: `${mine} AND OrderStatus = 'partial'` })) {
+    lines.push(describeOrderExecution(execution));
+  }
+  expect(lines).toEqual([
+    `order-${c.orderId}  COMPLETED   OrderId=${c.orderId} OrderStatus=partial OrderUserId=${user} OrderServiceId=${engine.seed.serviceIds.followers} ProviderId=${engine.seed.providerId} OrderFlags=- OrderOverdue=false OrderStalled=false`,
+  ]);
 });
