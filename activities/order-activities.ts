@@ -12,6 +12,7 @@
  * - refundOrder: one ledger entry per order, key `order-<id>:refund` (R-PARTIAL, R-CANCEL-FULL).
  * - mirrorOrder: updateOrderMirror never moves a status backwards, so a late retry is harmless.
  */
+import { countMoney, moneyCharged, moneyRefunded } from '../observability/metrics';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AddOrderResult } from './provider';
@@ -248,6 +249,7 @@ export function createOrderActivities(deps: EngineDeps) {
           return { accepted: false, code: 'insufficient_funds', message: REJECT_MESSAGES.insufficientFunds };
         }
         paidAt = Date.parse(debit.entry.createdAt);
+        if (!debit.replayed) countMoney(moneyCharged, input.charge);
       }
       await orders.updateOrderMirror(orderId, { status: 'pending' });
       log.info('order placed and paid', { orderId, charge: input.charge });
@@ -410,6 +412,7 @@ export function createOrderActivities(deps: EngineDeps) {
           reason: input.reason ? `${input.rule}: ${input.reason}` : input.rule,
         });
         logger(deps).info('refund posted', { orderId: input.orderId, amount: input.amount, rule: input.rule, replayed: posted.replayed });
+        if (!posted.replayed) countMoney(moneyRefunded, posted.entry.amount, { rule: input.rule });
         return { amount: posted.entry.amount, idempotencyKey: key, entryId: posted.entry.id, at: Date.parse(posted.entry.createdAt), replayed: posted.replayed };
       } catch (error) {
         // A conflicting key or a refund above the charge is a bug: retrying cannot fix it.

@@ -3,6 +3,7 @@
  * Clients are cached per provider and rebuilt when the provider's row changes (a new key or URL).
  */
 import type { PrismaClient } from '../generated/prisma/client';
+import { observeProviderCall } from '../observability/metrics';
 import { createProviderClient } from './provider';
 import type { ProviderClient } from './provider';
 
@@ -38,12 +39,15 @@ export function createProviderDirectory(
       const fingerprint = `${row.apiUrl}\u0000${row.apiKey}`;
       let cached = cache.get(providerId);
       if (!cached || cached.fingerprint !== fingerprint) {
-        const client = createProviderClient({
-          apiUrl: row.apiUrl,
-          apiKey: row.apiKey,
-          timeoutMs: options.timeoutMs ?? 15_000,
-          fetch: options.fetch,
-        });
+        const client = instrumented(
+          createProviderClient({
+            apiUrl: row.apiUrl,
+            apiKey: row.apiKey,
+            timeoutMs: options.timeoutMs ?? 15_000,
+            fetch: options.fetch,
+          }),
+          String(row.id),
+        );
         cached = { fingerprint, client };
         cache.set(providerId, cached);
       }
@@ -58,4 +62,24 @@ export function createProviderDirectory(
       return { provider, client: cached.client };
     },
   };
+}
+
+/** The same client, with every call timed and counted by provider, action and outcome (metrics). */
+function instrumented(client: ProviderClient, provider: string): ProviderClient {
+  const wrapped: Partial<Record<keyof ProviderClient, unknown>> = {};
+  for (const action of Object.keys(client) as Array<keyof ProviderClient>) {
+    const method = client[action] as (...args: unknown[]) => Promise<unknown>;
+    wrapped[action] = (...args: unknown[]) => observeProviderCall(provider, action, () => method(...args), outcomeOf);
+  }
+  return wrapped as ProviderClient;
+}
+
+/** An answer that carries an error, or an add the provider did not take, counts as an error. */
+function outcomeOf(result: unknown): 'ok' | 'error' {
+  if (result && typeof result === 'object') {
+    if ('error' in result) return 'error';
+    const kind = (result as { kind?: string }).kind;
+    if (kind !== undefined && kind !== 'placed') return 'error';
+  }
+  return 'ok';
 }

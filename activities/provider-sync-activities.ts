@@ -22,6 +22,7 @@
  * sent before the row is written, so a crash between the two repeats a signal, never loses one; the
  * order workflow treats a repeated ProviderUpdate as no change).
  */
+import { syncBatchSize, syncChanges, syncRoundSeconds } from '../observability/metrics';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -345,6 +346,9 @@ export function createProviderSyncActivities(deps: ProviderSyncDeps) {
 
       result.activeRemaining = await countFollowed(providerId);
       result.durationMs = Date.now() - started;
+      syncRoundSeconds.observe({ provider: String(providerId) }, result.durationMs / 1000);
+      syncBatchSize.observe({ provider: String(providerId) }, result.checked);
+      syncChanges.inc({ provider: String(providerId) }, result.changed);
       log.info('provider sync round', {
         providerId,
         checked: result.checked,

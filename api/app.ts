@@ -1,10 +1,12 @@
 // The engine's REST API: createApp(deps) → an Express application (no listening here).
 //
 // Every route needs an API key (api/auth.ts). Routes are grouped per resource:
-//   /orders          place (update-with-start), read (row or live state), list, cancel
+//   /orders          place (update-with-start), read (row or live state), list, cancel;
+//                    /orders/:id/history: the order's timeline (support, admin)
 //   /balance         the caller's balance
 //   /admin/users     accounts, keys, top-ups, withdrawals, chargebacks   (role admin)
 //   /admin/providers, /admin/services   the catalogue                     (role admin)
+//   /metrics         Prometheus text (no key)
 //   /api/v2          the panels' API v2 (api/v2/router.ts): key in the body, its own errors
 // Errors are JSON `{ error: { code, message, field?, rule? } }` (api/errors.ts); API v2 answers
 // `{"error": "<text>"}` with HTTP 200, as panels do.
@@ -21,6 +23,8 @@ import { createPlacement } from './placement';
 import { adminCatalogueRouter } from './routes/admin-catalogue';
 import { adminUsersRouter } from './routes/admin-users';
 import { balanceRouter } from './routes/balance';
+import { metricsRouter } from './routes/metrics';
+import { orderHistoryRouter } from './routes/order-history';
 import { ordersRouter } from './routes/orders';
 import { apiV2Router } from './v2/router';
 
@@ -68,6 +72,9 @@ export function createApp(deps: CreateAppDeps): express.Application {
     next();
   });
 
+  // Prometheus scrapes without a key (counts only, no order data).
+  app.use('/metrics', metricsRouter(deps.prisma));
+
   // The panels' API v2 (api/v2/router.ts): its own key field, body parsing and error answers
   // (always JSON, HTTP 200), so it is mounted before the REST API's authentication and parser.
   app.use('/api/v2', apiV2Router(full));
@@ -76,6 +83,7 @@ export function createApp(deps: CreateAppDeps): express.Application {
   app.use(authenticate(deps.prisma));
   app.use(express.json({ limit: deps.bodyLimit ?? '16kb', strict: true }));
 
+  app.use('/orders', orderHistoryRouter(full));
   app.use('/orders', ordersRouter(full, createPlacement(full)));
   app.use('/balance', balanceRouter(full));
   app.use('/admin', requireRole('admin'));

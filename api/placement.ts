@@ -12,6 +12,7 @@
 //      starts, then update-with-start: start `order-<id>` (USE_EXISTING, REJECT_DUPLICATE) and wait
 //      for the `placement` update, which answers once the debit succeeded or was refused.
 //   4. Store the definitive answer on the idempotency record, answer the client.
+import { placements } from '../observability/metrics';
 import { createHash } from 'node:crypto';
 import { ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { OrderRecord } from '../activities/order-records';
@@ -239,27 +240,45 @@ export function createPlacement(deps: ApiDeps) {
   }
 
   return {
-    async place(who: AuthContext, body: PlaceOrderBody, idempotencyKey: string | undefined): Promise<Answer> {
-      const hash = requestHash(body);
-      if (idempotencyKey !== undefined) {
-        const existing = await findRecord(who.userId, idempotencyKey);
-        if (existing) return replay(existing, hash, who);
-      }
-
-      try {
-        return await placeNew(who, body, idempotencyKey, hash);
-      } catch (error) {
-        // A refusal by a fast check may be our own twin's doing: a concurrent request with the same
-        // key placed the order (link now busy, funds now spent). Its record was stored before its
-        // order existed, so if the refusal saw the order, this lookup sees the record.
-        if (idempotencyKey !== undefined && error instanceof ApiError && (error.status === 402 || error.status === 409)) {
-          const twin = await findRecord(who.userId, idempotencyKey);
-          if (twin) return replay(twin, hash, who);
-        }
-        throw error;
-      }
-    },
+    place: (who: AuthContext, body: PlaceOrderBody, idempotencyKey: string | undefined) =>
+      countPlacement(() => place(who, body, idempotencyKey)),
   };
+
+  async function place(who: AuthContext, body: PlaceOrderBody, idempotencyKey: string | undefined): Promise<Answer> {
+    const hash = requestHash(body);
+    if (idempotencyKey !== undefined) {
+      const existing = await findRecord(who.userId, idempotencyKey);
+      if (existing) return replay(existing, hash, who);
+    }
+
+    try {
+      return await placeNew(who, body, idempotencyKey, hash);
+    } catch (error) {
+      // A refusal by a fast check may be our own twin's doing: a concurrent request with the same
+      // key placed the order (link now busy, funds now spent). Its record was stored before its
+      // order existed, so if the refusal saw the order, this lookup sees the record.
+      if (idempotencyKey !== undefined && error instanceof ApiError && (error.status === 402 || error.status === 409)) {
+        const twin = await findRecord(who.userId, idempotencyKey);
+        if (twin) return replay(twin, hash, who);
+      }
+      throw error;
+    }
+  }
+}
+
+/** Counts each placement's outcome (accepted, or the refusal's code) once; replays are not counted. */
+async function countPlacement(run: () => Promise<Answer>): Promise<Answer> {
+  try {
+    const answer = await run();
+    if (!answer.replayed) {
+      const code = (answer.body as { error?: { code?: string } }).error?.code;
+      placements.inc({ outcome: answer.status === 201 ? 'accepted' : (code ?? String(answer.status)) });
+    }
+    return answer;
+  } catch (error) {
+    placements.inc({ outcome: error instanceof ApiError ? error.code : 'error' });
+    throw error;
+  }
 }
 
 export type Placement = ReturnType<typeof createPlacement>;

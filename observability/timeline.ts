@@ -122,9 +122,10 @@ function describeEvent(event: HistoryEvent, byId: Map<number, HistoryEvent>, opt
     case EventType.EVENT_TYPE_MARKER_RECORDED: {
       const a = event.markerRecordedEventAttributes!;
       if (a.markerName === 'core_local_activity') {
-        const data = decodeAll(a.details?.data?.payloads)[0] as { activityType?: string } | undefined;
+        // Core's marker data names the activity (snake_case in its JSON).
+        const data = decodeAll(a.details?.data?.payloads)[0] as { activity_type?: string; activityType?: string } | undefined;
         const result = a.failure ? ` failed: ${a.failure.message}` : facts(a.details?.result?.payloads);
-        return `LocalActivity ${data?.activityType ?? ''}${result}`;
+        return `LocalActivity ${data?.activity_type ?? data?.activityType ?? '?'}${result}`;
       }
       return `${name} ${a.markerName}`;
     }
