@@ -5,7 +5,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-export const RUNNING_FILE = resolve(join(__dirname, '..', '.data', 'running.json'));
+/** npm start writes it into its data directory (DATA_DIR, default .data). */
+export function runningFile(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.DATA_DIR || join(__dirname, '..', '.data'), 'running.json');
+}
 
 export interface RunningEngine {
   temporalAddress: string;
@@ -17,12 +20,12 @@ export interface RunningEngine {
 export function resolveTemporalAddress(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   if (flag) return flag;
   if (env.TEMPORAL_ADDRESS) return env.TEMPORAL_ADDRESS;
-  const running = readRunningEngine();
+  const running = readRunningEngine(runningFile(env));
   if (running) return running.temporalAddress;
   return 'localhost:7233';
 }
 
-export function readRunningEngine(file = RUNNING_FILE): RunningEngine | null {
+export function readRunningEngine(file = runningFile()): RunningEngine | null {
   if (!existsSync(file)) return null;
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as RunningEngine;

@@ -6,9 +6,10 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import type { LogLevel } from '@temporalio/worker';
 import { createApp } from '../../api/app';
+import { installTemporalRuntime as installRuntime } from '../../observability/temporal-runtime';
 import { createPrisma } from '../../db/client';
 import { createEngineDeps, createEngineWorker } from '../../worker';
 import type { EngineDeps } from '../../worker';
@@ -39,16 +40,19 @@ export async function connectBackends(
 
 let runtimeInstalled = false;
 /**
- * The Temporal core's own logs at TEMPORAL_LOG_LEVEL (default WARN), so progress lines stay readable.
+ * The Temporal SDK's runtime: its logs as JSON lines at TEMPORAL_LOG_LEVEL (default WARN), so
+ * progress lines stay readable, and its metrics for /metrics (observability/temporal-runtime.ts).
  * No shutdown signals: the entry point stops the worker itself, in order with everything else.
  */
 export function installTemporalRuntime(env: NodeJS.ProcessEnv = process.env): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({
-    logger: new DefaultLogger((env.TEMPORAL_LOG_LEVEL as LogLevel | undefined) ?? 'WARN'),
-    shutdownSignals: [],
+  const metricsUrl = installRuntime({
+    level: (env.TEMPORAL_LOG_LEVEL as LogLevel | undefined) ?? 'WARN',
+    metricsPort: env.TEMPORAL_METRICS_PORT,
   });
+  // The API in this process appends the SDK's metrics to its own /metrics.
+  if (metricsUrl && !env.SDK_METRICS_URL) process.env.SDK_METRICS_URL = metricsUrl;
 }
 
 export interface TemporalConnections extends Stoppable {

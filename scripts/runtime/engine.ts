@@ -12,7 +12,7 @@
  * Each part is stopped in reverse order by stop(), and by startEngine itself when a later part fails.
  * The Prisma client must be generated before this module is loaded (scripts/start.ts does it).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createPrisma } from '../../db/client';
@@ -106,6 +106,14 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Run
       await startApi({ deps, port: intFromEnv(env, 'PORT', 3000), host: env.HOST || '127.0.0.1' }),
     );
     log(`API listening on ${api.url}`);
+
+    // Where `npm run history` and `npm run orders` find this engine's Temporal while it runs.
+    const runningFile = join(dataDir, 'running.json');
+    await writeFile(
+      runningFile,
+      JSON.stringify({ temporalAddress: temporal.address, namespace: temporal.namespace, apiUrl: api.url, pid: process.pid }),
+    );
+    parts.add('running.json', { stop: () => rm(runningFile, { force: true }) });
 
     return {
       apiUrl: api.url,
