@@ -11,6 +11,7 @@ import type { PrismaClient } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
 import type { Order as OrderRow } from '../generated/prisma/client';
 import { PG_UNIQUE_VIOLATION, dbErrorInfo } from '../db/errors';
+import { validateLink } from '../domain/link';
 import { formatMoney, money } from '../domain/money';
 import type { MoneyInput } from '../domain/money';
 import { ACTIVE_STATUSES, ORDER_STATUSES, canTransition } from '../domain/order-status';
@@ -103,13 +104,30 @@ export type UpdateOrderMirrorResult =
   /** The patch would move the status backwards (e.g. a late retry of an old activity): ignored. */
   | { applied: false; reason: 'stale_status'; order: OrderRecord };
 
+/**
+ * Flags support searches by. overdue, stalled and cancel_requested are the row's columns;
+ * dispatch_uncertain is a status; refill_failed means a refill of the order is `failed` in the
+ * refills table (the provider did not take it; R-REFILL-SUPPORT).
+ */
+export type OrderFlag = 'overdue' | 'stalled' | 'dispatch_uncertain' | 'cancel_requested' | 'refill_failed';
+export const ORDER_FLAGS: readonly OrderFlag[] = ['overdue', 'stalled', 'dispatch_uncertain', 'cancel_requested', 'refill_failed'];
+
 export interface ListOrdersInput {
+  /** One or several order ids. */
+  ids?: number[];
   userId?: number;
   status?: OrderStatus | OrderStatus[];
-  /** Matches the link as given or as normalised (link or linkKey column). */
+  /**
+   * Matches the link as given (link or linkKey column) or as normalised (domain/link.ts
+   * normalizeLink, when it is a link at all): every spelling of one link finds its orders.
+   */
   link?: string;
   linkKey?: string;
   providerId?: number;
+  /** The provider's order id, exactly. */
+  providerOrderId?: string;
+  /** Orders with every one of these flags. */
+  flags?: OrderFlag[];
   createdBefore?: Date | string;
   createdAfter?: Date | string;
   /** 1..1000 */
@@ -264,20 +282,31 @@ export function createOrderRecords(prisma: PrismaClient): OrderRecords {
       const limit = Math.trunc(input.limit);
       if (!(limit >= 1 && limit <= MAX_PAGE)) throw new RangeError(`listOrders: limit must be 1..${MAX_PAGE}, got ${input.limit}`);
       const where: Prisma.OrderWhereInput = {};
+      // Conditions that need their own OR or override a column already set are ANDed here.
+      const and: Prisma.OrderWhereInput[] = [];
+      if (input.ids !== undefined) where.id = { in: input.ids };
       if (input.userId !== undefined) where.userId = input.userId;
       if (input.providerId !== undefined) where.providerId = input.providerId;
+      if (input.providerOrderId !== undefined) where.providerOrderId = input.providerOrderId;
       if (input.status !== undefined) {
         where.status = Array.isArray(input.status) ? { in: input.status } : input.status;
       }
       if (input.linkKey !== undefined) where.linkKey = input.linkKey;
-      if (input.link !== undefined) where.OR = [{ link: input.link }, { linkKey: input.link }];
+      if (input.link !== undefined) {
+        const keys = new Set([input.link]);
+        const normalized = validateLink(input.link);
+        if (normalized.ok) keys.add(normalized.normalized);
+        and.push({ OR: [{ link: input.link }, { linkKey: { in: [...keys] } }] });
+      }
+      for (const flag of new Set(input.flags ?? [])) and.push(flagCondition(flag));
       if (input.createdBefore !== undefined || input.createdAfter !== undefined) {
         where.createdAt = {
           ...(input.createdBefore !== undefined ? { lt: toDate(input.createdBefore)! } : {}),
           ...(input.createdAfter !== undefined ? { gt: toDate(input.createdAfter)! } : {}),
         };
       }
-      if (input.cursor !== undefined && input.cursor !== null) where.id = { lt: input.cursor };
+      if (input.cursor !== undefined && input.cursor !== null) and.push({ id: { lt: input.cursor } });
+      if (and.length > 0) where.AND = and;
       // Keyset paging on id (creation order), newest first: stable under concurrent inserts.
       const rows = await prisma.order.findMany({ where, orderBy: { id: 'desc' }, take: limit + 1 });
       const page = rows.slice(0, limit);
@@ -287,6 +316,23 @@ export function createOrderRecords(prisma: PrismaClient): OrderRecords {
       };
     },
   };
+}
+
+function flagCondition(flag: OrderFlag): Prisma.OrderWhereInput {
+  switch (flag) {
+    case 'overdue':
+      return { overdue: true };
+    case 'stalled':
+      return { stalled: true };
+    case 'cancel_requested':
+      return { cancelRequested: true };
+    case 'dispatch_uncertain':
+      return { status: 'dispatch_uncertain' };
+    case 'refill_failed':
+      return { refills: { some: { status: 'failed' } } };
+    default:
+      throw new TypeError(`listOrders: unknown flag ${JSON.stringify(flag)}`);
+  }
 }
 
 function toRecord(row: OrderRow): OrderRecord {

@@ -238,3 +238,47 @@ describe('listOrders', () => {
     await expect(records.listOrders({ limit: 0 })).rejects.toThrow(RangeError);
   });
 });
+
+describe('listOrders: the support search filters', () => {
+  it('ids, providerOrderId, flags (overdue, stalled, cancel_requested, dispatch_uncertain, refill_failed), the link as given or normalised', async () => {
+    const userId = await makeUser(db.prisma);
+    const mine = { ...base, userId };
+    const ids: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const link = `https://www.instagram.com/flags${i}-${userId}/`;
+      const r = await records.createOrder(orderInput(mine, { link, linkKey: `https://instagram.com/flags${i}-${userId}` }));
+      if (!r.ok) throw new Error('refused');
+      ids.push(r.order.id);
+    }
+    await records.updateOrderMirror(ids[0], { status: 'pending', overdue: true, providerOrderId: `up-${userId}-0` });
+    await records.updateOrderMirror(ids[1], { status: 'pending', overdue: true, stalled: true, providerOrderId: `up-${userId}-1` });
+    await records.updateOrderMirror(ids[2], { status: 'pending', cancelRequested: true });
+    for (const id of [ids[3], ids[4]]) await records.updateOrderMirror(id, { status: 'pending' });
+    await records.updateOrderMirror(ids[3], { status: 'dispatch_uncertain' });
+    await records.updateOrderMirror(ids[4], { status: 'completed' });
+    await db.prisma.refill.create({ data: { orderId: ids[4], requestedBy: { kind: 'user', userId }, requestId: 'r1', status: 'failed', reason: 'provider refused' } });
+    await db.prisma.refill.create({ data: { orderId: ids[5], requestedBy: { kind: 'user', userId }, requestId: 'r1', status: 'pending' } });
+
+    const found = async (input: Omit<Parameters<OrderRecords['listOrders']>[0], 'limit'>) =>
+      (await records.listOrders({ userId, limit: 100, ...input })).orders.map((o) => o.id);
+    expect(await found({ ids: [ids[2], ids[0], 999_999] })).toEqual([ids[2], ids[0]]);
+    expect(await found({ providerOrderId: `up-${userId}-1` })).toEqual([ids[1]]);
+    expect(await found({ flags: ['overdue'] })).toEqual([ids[1], ids[0]]);
+    expect(await found({ flags: ['overdue', 'stalled'] })).toEqual([ids[1]]);
+    expect(await found({ flags: ['cancel_requested'] })).toEqual([ids[2]]);
+    expect(await found({ flags: ['dispatch_uncertain'] })).toEqual([ids[3]]);
+    expect(await found({ flags: ['dispatch_uncertain'], status: 'pending' })).toEqual([]);
+    expect(await found({ flags: ['refill_failed'] })).toEqual([ids[4]]);
+    // As stored, as normalised, or in another spelling of the same link.
+    expect(await found({ link: `https://www.instagram.com/flags3-${userId}/` })).toEqual([ids[3]]);
+    expect(await found({ link: `https://instagram.com/flags3-${userId}` })).toEqual([ids[3]]);
+    expect(await found({ link: `http://INSTAGRAM.com/flags3-${userId}?utm_source=x` })).toEqual([ids[3]]);
+    expect(await found({ link: 'not a link at all' })).toEqual([]);
+    // ids and the cursor together: keyset paging still works.
+    const page1 = await records.listOrders({ userId, ids, limit: 4 });
+    expect(page1.orders.map((o) => o.id)).toEqual([...ids].reverse().slice(0, 4));
+    const page2 = await records.listOrders({ userId, ids, limit: 4, cursor: page1.nextCursor });
+    expect(page2.orders.map((o) => o.id)).toEqual([ids[1], ids[0]]);
+    expect(page2.nextCursor).toBeNull();
+  });
+});
