@@ -6,6 +6,8 @@
 //   /balance         the caller's balance
 //   /admin/users     accounts, keys, top-ups, withdrawals, chargebacks   (role admin)
 //   /admin/providers, /admin/services   the catalogue                     (role admin)
+//   /admin/audit     the audit trail of staff actions                     (role admin)
+//   /support         order search, accounts: block, unblock               (roles support, admin)
 //   /metrics         Prometheus text (no key)
 //   /api/v2          the panels' API v2 (api/v2/router.ts): key in the body, its own errors
 // Errors are JSON `{ error: { code, message, field?, rule? } }` (api/errors.ts); API v2 answers
@@ -20,12 +22,14 @@ import type { PrismaClient } from '../generated/prisma/client';
 import { authenticate, requireRole } from './auth';
 import { errorHandler, notFoundHandler } from './errors';
 import { createPlacement } from './placement';
+import { adminAuditRouter } from './routes/admin-audit';
 import { adminCatalogueRouter } from './routes/admin-catalogue';
 import { adminUsersRouter } from './routes/admin-users';
 import { balanceRouter } from './routes/balance';
 import { metricsRouter } from './routes/metrics';
 import { orderHistoryRouter } from './routes/order-history';
 import { ordersRouter } from './routes/orders';
+import { supportRouter } from './routes/support';
 import { apiV2Router } from './v2/router';
 
 export interface ApiDeps {
@@ -86,8 +90,10 @@ export function createApp(deps: CreateAppDeps): express.Application {
   app.use('/orders', orderHistoryRouter(full));
   app.use('/orders', ordersRouter(full, createPlacement(full)));
   app.use('/balance', balanceRouter(full));
+  app.use('/support', requireRole('support', 'admin'), supportRouter(full));
   app.use('/admin', requireRole('admin'));
   app.use('/admin/users', adminUsersRouter(full));
+  app.use('/admin/audit', adminAuditRouter(full));
   app.use('/admin', adminCatalogueRouter(full));
 
   app.use(notFoundHandler);

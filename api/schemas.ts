@@ -4,6 +4,8 @@
 // Bodies are strict: an unknown field (say drip-feed `runs`, which the engine does not sell) is
 // refused rather than silently ignored.
 import { z } from 'zod';
+import { ORDER_FLAGS } from '../activities/order-records';
+import type { OrderFlag } from '../activities/order-records';
 import { ORDER_STATUSES } from '../domain/order-status';
 import type { OrderStatus } from '../domain/order-status';
 import { normalizeLink, validateLink } from '../domain/link';
@@ -117,14 +119,53 @@ export const listOrdersQuery = z.strictObject({
   userId: wholeNumber('userId').optional(),
 });
 
+/** One value or several (comma list or repeated parameter), each trimmed, empties dropped. */
+const listOf = <T extends z.ZodType>(item: T, what: string) =>
+  z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
+    .pipe(
+      z
+        .array(item)
+        .min(1, { error: `${what} must name at least one value` })
+        .max(100, { error: `${what} takes at most 100 values` }) as unknown as z.ZodType<Array<z.output<T>>, string[]>,
+    );
+
+/** GET /support/orders (support, admin): every filter optional, all of them ANDed. */
+export const supportOrdersQuery = z.strictObject({
+  id: listOf(wholeNumber('id'), 'id').optional(),
+  userId: wholeNumber('userId').optional(),
+  /** Matched as given and as normalised; not checked as a link (support pastes what it was sent). */
+  link: text('link', 2048).optional(),
+  status: statusList.optional(),
+  providerId: wholeNumber('providerId').optional(),
+  providerOrderId: text('providerOrderId', 200).optional(),
+  flag: listOf(z.enum(ORDER_FLAGS as [OrderFlag, ...OrderFlag[]], { error: `flag must be one of ${ORDER_FLAGS.join(', ')}` }), 'flag').optional(),
+  createdBefore: isoDate('createdBefore').optional(),
+  createdAfter: isoDate('createdAfter').optional(),
+  limit: wholeNumber('limit').pipe(z.int().max(1000, { error: 'limit must be at most 1000' })).optional(),
+  cursor: wholeNumber('cursor').optional(),
+});
+
 export const liveQuery = z.strictObject({
   live: z.enum(['0', '1', 'true', 'false'], { error: 'live must be 1 or 0' }).optional(),
 });
 
+/** Client-chosen id of a request: a retried request is one action (one cancel, one audit record). */
+const requestId = text('requestId', 200).regex(/^[\x21-\x7e]+$/, { error: 'requestId must be printable ASCII' });
+
 export const cancelBody = z.strictObject({
   reason: text('reason', 1000).optional(),
-  /** Client-chosen id: a retried request is one cancel. */
-  requestId: text('requestId', 200).regex(/^[\x21-\x7e]+$/, { error: 'requestId must be printable ASCII' }).optional(),
+  requestId: requestId.optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Support: accounts
+
+/** POST /support/users/:id/block and /unblock: why (required, it goes to the audit trail) and a request id. */
+export const accountActionBody = z.strictObject({
+  reason: text('reason', 1000),
+  requestId: requestId.optional(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -150,6 +191,37 @@ export const topUpBody = z.strictObject({
 export const withdrawalBody = z.strictObject({
   amount: moneyText('amount'),
   panelAtFault: z.boolean({ error: 'panelAtFault must be true or false' }),
+  reason: text('reason', 1000),
+});
+
+/** A signed decimal string ("-12.5", "3"), not zero, at most 5 decimals. */
+const signedMoneyText = (what: string) =>
+  z
+    .string({
+      error: (i) =>
+        i.input === undefined ? `${what} is required` : `${what} must be a decimal string such as "-12.50" (not a JSON number)`,
+    })
+    .superRefine((value, ctx) => {
+      let ok = false;
+      try {
+        const d = money(value, what);
+        // Decimal(20,5) holds 15 integer digits.
+        ok = !d.isZero() && d.abs().lt('1e15');
+      } catch {
+        ok = false;
+      }
+      if (!ok) {
+        ctx.addIssue({
+          code: 'custom',
+          params: { rule: 'money' },
+          message: `${what} must be a non-zero signed decimal with at most 5 decimals, got ${JSON.stringify(value)}`,
+        });
+      }
+    });
+
+/** A manual balance correction: + credits, - debits; the reason is required. */
+export const correctionBody = z.strictObject({
+  amount: signedMoneyText('amount'),
   reason: text('reason', 1000),
 });
 
@@ -234,6 +306,22 @@ export const patchServiceBody = z
 export const catalogueListQuery = z.strictObject({
   active: z.enum(['0', '1', 'true', 'false'], { error: 'active must be 1 or 0' }).optional(),
   providerId: wholeNumber('providerId').optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Admin: audit trail
+
+/** GET /admin/audit: filters ANDed; `from` inclusive, `to` exclusive; newest first, keyset on id. */
+export const auditQuery = z.strictObject({
+  actorUserId: wholeNumber('actorUserId').optional(),
+  apiKeyId: wholeNumber('apiKeyId').optional(),
+  action: listOf(text('action', 100), 'action').optional(),
+  orderId: wholeNumber('orderId').optional(),
+  targetUserId: wholeNumber('targetUserId').optional(),
+  from: isoDate('from').optional(),
+  to: isoDate('to').optional(),
+  limit: wholeNumber('limit').pipe(z.int().max(1000, { error: 'limit must be at most 1000' })).optional(),
+  cursor: wholeNumber('cursor').optional(),
 });
 
 /** '1' / 'true' → true, '0' / 'false' → false, absent → undefined. */

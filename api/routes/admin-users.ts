@@ -2,8 +2,8 @@
 // Money moves only through the ledger (activities/ledger.ts), each operation once per key:
 // - top-ups once per payment reference (R-BALANCE): the same reference again answers 200 with the
 //   same entry; the same reference with another amount or user is 409;
-// - withdrawals (R-WITHDRAW) and chargebacks (R-CHARGEBACK) once per Idempotency-Key when the
-//   caller sends one (without it, each call is a new operation).
+// - withdrawals (R-WITHDRAW), chargebacks (R-CHARGEBACK) and corrections once per Idempotency-Key
+//   when the caller sends one (without it, each call is a new operation).
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import type { Request } from 'express';
@@ -16,6 +16,7 @@ import { caller, generateApiKey } from '../auth';
 import { ApiError, notFound } from '../errors';
 import {
   chargebackBody,
+  correctionBody,
   createApiKeyBody,
   createUserBody,
   idempotencyKeyOf,
@@ -116,6 +117,35 @@ export function adminUsersRouter(deps: ApiDeps): Router {
       replayed: result.replayed,
       balance: await ledger.balanceOf(user.id),
     });
+  });
+
+  // A manual balance correction (+ credit, - debit) with a reason: one ledger entry of kind
+  // 'correction', once per Idempotency-Key. Admin only: a positive correction credits money, and
+  // support credits none (issue 6: "support cannot ... credit top-ups").
+  router.post('/:id/corrections', async (req, res) => {
+    const user = await targetUser(req);
+    const body = parseOr400(correctionBody, req.body ?? {});
+    const idempotencyKey = operationKey(req, 'correction', user.id);
+    let result;
+    try {
+      result = await ledger.correction({ userId: user.id, amount: body.amount, reason: body.reason, idempotencyKey });
+    } catch (error) {
+      if (error instanceof LedgerConflictError) throw conflict('this Idempotency-Key');
+      throw error;
+    }
+    if (!result.ok) {
+      throw new ApiError(402, 'insufficient_funds', 'the balance does not cover this correction', { field: 'amount', rule: 'R-BALANCE' });
+    }
+    const { entry } = result;
+    await audit(prisma, caller(req), {
+      action: 'ledger.correction',
+      targetUserId: user.id,
+      reason: body.reason,
+      before: { balance: subMoney(entry.balanceAfter, entry.amount) },
+      after: { entry, balance: entry.balanceAfter },
+      requestId: idempotencyKey,
+    });
+    res.status(result.replayed ? 200 : 201).json({ entry, replayed: result.replayed, balance: await ledger.balanceOf(user.id) });
   });
 
   router.post('/:id/chargebacks', async (req, res) => {
