@@ -1,13 +1,14 @@
 /**
- * Every activity the engine's worker registers: the order workflow's (order-activities.ts) and the
+ * Every activity the engine's worker registers: the order workflow's (order-activities.ts, refill-activities.ts) and the
  * provider sync's (provider-sync-activities.ts), built from one set of dependencies.
  */
 import type { EngineDeps } from '../worker';
 import { createOrderActivities } from './order-activities';
 import { createProviderSyncActivities } from './provider-sync-activities';
+import { createRefillActivities } from './refill-activities';
 
 export function createActivities(deps: EngineDeps) {
-  return { ...createOrderActivities(deps), ...createProviderSyncActivities(deps) };
+  return { ...createOrderActivities(deps), ...createRefillActivities(deps), ...createProviderSyncActivities(deps) };
 }
 
 export type EngineActivities = ReturnType<typeof createActivities>;

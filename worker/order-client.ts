@@ -15,8 +15,26 @@ import { validateLink } from '../domain/link';
 import { formatMoney } from '../domain/money';
 import type { Guarantee } from '../workflows/order-contract';
 import { ORDER_TASK_QUEUE, orderWorkflowId } from '../workflows/order-contract';
-import type { CancelRequest, CancelResult, OrderInput, OrderState, PlacementResult } from '../workflows/order-contract';
-import { CANCEL_REFUSED_FAILURE, PLACEMENT_UPDATE_ID, cancelUpdate, placementUpdate, stateQuery } from '../workflows/order-messages';
+import type {
+  CancelRequest,
+  CancelResult,
+  OrderInput,
+  OrderState,
+  PlacementResult,
+  RefillRequest,
+  RefillResult,
+  RetryRefillRequest,
+} from '../workflows/order-contract';
+import {
+  CANCEL_REFUSED_FAILURE,
+  PLACEMENT_UPDATE_ID,
+  REFILL_REFUSED_FAILURE,
+  cancelUpdate,
+  placementUpdate,
+  refillRequestUpdate,
+  retryRefillUpdate,
+  stateQuery,
+} from '../workflows/order-messages';
 import type { orderWorkflow } from '../workflows/order-workflow';
 import { orderSearchAttributes } from '../workflows/order-search-attributes';
 import { initialOrderState } from '../workflows/order-state';
@@ -147,4 +165,43 @@ export function cancelRefusal(error: unknown): CancelResult | null {
 
 export async function orderState(client: Client, orderId: number): Promise<OrderState> {
   return orderHandle(client, orderId).query(stateQuery);
+}
+
+/**
+ * The `refill` update as a RefillResult: a validator's refusal (rule + reason, at once) comes back as
+ * { accepted: false } instead of an exception. The requestId doubles as the update id
+ * (`refill-<requestId>`), so a retried request is one refill. A closed workflow throws
+ * WorkflowNotFoundError: the caller answers from the row (api/refills.ts).
+ */
+export async function requestRefill(client: Client, orderId: number, request: RefillRequest): Promise<RefillResult> {
+  try {
+    return await orderHandle(client, orderId).executeUpdate(refillRequestUpdate, { args: [request], updateId: `refill-${request.requestId}` });
+  } catch (error) {
+    const refused = refillRefusal(error);
+    if (refused) return refused;
+    throw error;
+  }
+}
+
+/** Support's `retryRefill` update (R-REFILL-SUPPORT), refusals as { accepted: false }. */
+export async function retryRefill(client: Client, orderId: number, request: RetryRefillRequest): Promise<RefillResult> {
+  try {
+    return await orderHandle(client, orderId).executeUpdate(retryRefillUpdate, {
+      args: [request],
+      ...(request.requestId ? { updateId: `retry-refill-${request.requestId}` } : {}),
+    });
+  } catch (error) {
+    const refused = refillRefusal(error);
+    if (refused) return refused;
+    throw error;
+  }
+}
+
+/** The RefillResult carried by a refill validator's refusal, or null for any other error. */
+export function refillRefusal(error: unknown): RefillResult | null {
+  if (!(error instanceof WorkflowUpdateFailedError)) return null;
+  const cause = error.cause;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== REFILL_REFUSED_FAILURE) return null;
+  const detail = cause.details?.[0] as RefillResult | undefined;
+  return detail ?? { accepted: false, rule: 'R-REFILL-STATUS', reason: cause.message };
 }

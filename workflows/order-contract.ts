@@ -96,6 +96,96 @@ export interface CancelRecord {
   at: number;
 }
 
+// ---------------------------------------------------------------- refills (issue "Refill guarantees")
+
+/** Who asks for a refill: the owning user, or support/admin (who may also retry a failed one). */
+export interface RefillRequester {
+  kind: 'user' | 'support' | 'admin';
+  userId: number;
+  apiKeyId?: number;
+}
+
+/** Update `refill`: a request to restore drops (R-REFILL-*). */
+export interface RefillRequest {
+  requestedBy: RefillRequester;
+  /** Client-chosen id: the same request again is the same refill (update id `refill-<requestId>`). */
+  requestId: string;
+}
+
+/**
+ * pending / in_progress / completed / rejected as the provider's refill_status says them; failed when
+ * the provider did not take the request at all (refused `refill`, no answer, or never finished).
+ */
+export type RefillStatus = 'pending' | 'in_progress' | 'completed' | 'rejected' | 'failed';
+
+/** The counts R-REFILL-NEED compared, when the provider has a count source. */
+export interface RefillCounts {
+  startCount: number;
+  quantity: number;
+  currentCount: number;
+}
+
+/** One refill of an order (the refills row is its mirror; refillId is that row's id). */
+export interface RefillRecord {
+  refillId: number;
+  requestId: string;
+  requestedBy: RefillRequester;
+  status: RefillStatus;
+  providerRefillId: string | null;
+  /** Why it failed or was rejected, in the provider's words where it gave some. */
+  reason: string | null;
+  /** Sends to the provider: 1, plus one per support retry (R-REFILL-SUPPORT). */
+  attempts: number;
+  counts: RefillCounts | null;
+  /** Epoch ms, workflow time. */
+  requestedAt: number;
+  updatedAt: number;
+  completedAt: number | null;
+}
+
+export type RefillResult =
+  | { accepted: true; refill: RefillRecord }
+  | {
+      accepted: false;
+      rule: string;
+      reason: string;
+      /** R-REFILL-NEED: the counts that showed no drop. */
+      counts?: RefillCounts;
+      /** The refill, when one was made and the provider did not take it (failed, support may retry). */
+      refill?: RefillRecord;
+    };
+
+/** Update `retryRefill` (support, admin): send a failed or rejected refill again (R-REFILL-SUPPORT). */
+export interface RetryRefillRequest {
+  refillId: number;
+  requestedBy: RefillRequester;
+  reason?: string;
+  /** Client-chosen id: a retried retry is one retry. */
+  requestId?: string;
+}
+
+/** Signal `refillUpdate` from the provider sync: a refill's status at the provider changed. */
+export interface RefillUpdate {
+  refillId: number;
+  providerRefillId: string;
+  status: 'pending' | 'in_progress' | 'completed' | 'rejected';
+  raw?: unknown;
+  /** Epoch ms when the sync read it. */
+  observedAt: number;
+}
+
+/** The order's refills, once its guarantee is followed (absent before). */
+export interface OrderRefills {
+  /** R-REFILL-VOID: why the guarantee is void, once a request found it so (then it stays void). */
+  voidReason: string | null;
+  /** R-REFILL-COOLDOWN: when the last refill completed (workflow time). */
+  lastCompletedAt: number | null;
+  /** Refills made so far (all runs). */
+  total: number;
+  /** The most recent refills, oldest first (the refills table has them all). */
+  recent: RefillRecord[];
+}
+
 /** The order's full state, as the `state` query returns it and the database row mirrors it. */
 export interface OrderState {
   orderId: number;
@@ -119,6 +209,8 @@ export interface OrderState {
   lastProviderAnswer: unknown;
   /** The last cancel request and its outcome (not mirrored to the row). Optional: added later. */
   lastCancel?: CancelRecord | null;
+  /** Refills (issue "Refill guarantees"): present once a guaranteed order completed. */
+  refills?: OrderRefills;
   timestamps: {
     placedAt: number;
     paidAt: number | null;
@@ -140,6 +232,12 @@ export const ORDER_MESSAGES = {
   providerUpdate: 'providerUpdate',
   /** Signal (DispatchResolution) from support. */
   resolveDispatch: 'resolveDispatch',
+  /** Update (RefillRequest) → RefillResult, refused at once by its validator when not allowed. */
+  refill: 'refill',
+  /** Update (RetryRefillRequest) → RefillResult: support sends a failed refill again. */
+  retryRefill: 'retryRefill',
+  /** Signal (RefillUpdate) from the provider sync. */
+  refillUpdate: 'refillUpdate',
   /** Query → OrderState. */
   state: 'state',
 } as const;

@@ -6,13 +6,27 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { ORDER_MESSAGES } from './order-contract';
-import type { CancelRequest, CancelResult, DispatchResolution, OrderState, PlacementResult, ProviderUpdate } from './order-contract';
+import type {
+  CancelRequest,
+  CancelResult,
+  DispatchResolution,
+  OrderState,
+  PlacementResult,
+  ProviderUpdate,
+  RefillRequest,
+  RefillResult,
+  RefillUpdate,
+  RetryRefillRequest,
+} from './order-contract';
 
 export const placementUpdate = defineUpdate<PlacementResult, []>(ORDER_MESSAGES.placement);
 export const cancelUpdate = defineUpdate<CancelResult, [CancelRequest]>(ORDER_MESSAGES.cancel);
 export const cancelSignal = defineSignal<[CancelRequest]>(ORDER_MESSAGES.cancelSignal);
 export const providerUpdateSignal = defineSignal<[ProviderUpdate]>(ORDER_MESSAGES.providerUpdate);
 export const resolveDispatchSignal = defineSignal<[DispatchResolution]>(ORDER_MESSAGES.resolveDispatch);
+export const refillRequestUpdate = defineUpdate<RefillResult, [RefillRequest]>(ORDER_MESSAGES.refill);
+export const retryRefillUpdate = defineUpdate<RefillResult, [RetryRefillRequest]>(ORDER_MESSAGES.retryRefill);
+export const refillUpdateSignal = defineSignal<[RefillUpdate]>(ORDER_MESSAGES.refillUpdate);
 export const stateQuery = defineQuery<OrderState, []>(ORDER_MESSAGES.state);
 
 /** The update id of placement: one placement per workflow, so a retried placement is the same update. */
@@ -20,6 +34,9 @@ export const PLACEMENT_UPDATE_ID = 'placement';
 
 /** Failure type of a cancel refused by the update's validator; details[0] is the CancelResult. */
 export const CANCEL_REFUSED_FAILURE = 'CancelRefused';
+
+/** Failure type of a refill (or retry) refused by the update's validator; details[0] is the RefillResult. */
+export const REFILL_REFUSED_FAILURE = 'RefillRefused';
 
 /** Reject reasons the workflow writes (orders.reject_reason, OrderState.rejectReason). */
 export const REJECT_MESSAGES = {

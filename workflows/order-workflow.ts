@@ -7,6 +7,11 @@
  *   follow    providerUpdate signals from the provider sync move the status forward; a timer only
  *             for the start window (R-START-WINDOW 24 h, R-CANCEL-STALLED 10 days) while not started
  *   finish    one refund by the final status (R-PARTIAL, R-CANCEL-FULL, R-NO-REFUND-DONE)
+ *   refills   a completed order with a guarantee stays open until its refill window closes (never,
+ *             for a lifetime guarantee): `refill` updates (validator: decideRefill), the refill
+ *             activity (R-BLOCKED, R-REFILL-VOID, R-REFILL-NEED, the provider's `refill`), the
+ *             sync's refillUpdate signals; continue-as-new every REFILLS_PER_RUN refills or
+ *             RUN_MAX_AGE_MS, carrying the state (see workflows/README.md, "Refills")
  *
  * All side effects happen in the main loop, one at a time; message handlers only record what they
  * were told (and the cancel update waits for the loop's answer). Every state change is mirrored to
@@ -29,9 +34,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { OrderActivities, DispatchResult } from '../activities/order-activities';
+import type { RefillActivities, SendRefillResult } from '../activities/refill-activities';
 import { decideCancel } from '../domain/cancel-policy';
 import { addMoney, isZeroMoney } from '../domain/money';
 import { isFinal } from '../domain/order-status';
+import { refillWindowClosesAt } from '../domain/refill-policy';
+import { DAY_MS } from '../domain/time';
 import { refundForFinalStatus } from '../domain/refund';
 import { startWindowState } from '../domain/start-window';
 import type {
@@ -42,6 +50,10 @@ import type {
   OrderState,
   PlacementResult,
   ProviderUpdate,
+  RefillRecord,
+  RefillRequest,
+  RefillResult,
+  RetryRefillRequest,
 } from './order-contract';
 import {
   CANCEL_REFUSED_FAILURE,
@@ -49,12 +61,34 @@ import {
   cancelUpdate,
   placementUpdate,
   providerUpdateSignal,
+  REFILL_REFUSED_FAILURE,
+  refillRequestUpdate,
+  refillUpdateSignal,
   resolveDispatchSignal,
+  retryRefillUpdate,
   stateQuery,
 } from './order-messages';
 import { applyProviderUpdate, initialOrderState, mirrorPatch, mirrorSnapshot } from './order-state';
 import { changedSearchAttributes, orderSearchAttributes } from './order-search-attributes';
 import type { MirrorSnapshot } from './order-state';
+import {
+  applyRefillUpdate,
+  decideRefillRequest,
+  decideRetry,
+  emptyRefills,
+  expireStuckRefill,
+  findRefill,
+  findRefillByRequest,
+  guaranteeOpen,
+  putRefill,
+  refillInFlight,
+  refillMirrorPatch,
+  refillSnapshot,
+  refreshAnswer,
+  stuckAt,
+  validRequestId,
+} from './refill-state';
+import type { RefillDecision } from './refill-state';
 
 // ---------------------------------------------------------------- activity options
 
@@ -65,7 +99,7 @@ const placing = proxyLocalActivities<OrderActivities>({
 });
 
 /** Mirror writes: local, so each costs one marker event and no extra workflow task. */
-const mirroring = proxyLocalActivities<OrderActivities>({
+const mirroring = proxyLocalActivities<OrderActivities & RefillActivities>({
   startToCloseTimeout: '15s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
@@ -107,12 +141,27 @@ const paying = proxyActivities<OrderActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 
+/** A refill request: the user waits for the answer (the provider's `refill` included), so bounded. */
+const refilling = proxyActivities<RefillActivities>({
+  startToCloseTimeout: '1m',
+  scheduleToCloseTimeout: '10m',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['OrderMissing'] },
+});
+
 /** Wait after an uncertain `add` before asking orders_by_link, so a late-processed add shows up. */
 export const RECONCILE_DELAY_MS = 2 * 60_000;
 /** Automatic re-dispatches after "the provider does not have it"; then support decides. */
 export const MAX_AUTO_REDISPATCHES = 3;
 /** Cancel answers kept by request id (a retried request gets the same answer). */
 const KEPT_CANCEL_ANSWERS = 20;
+/** Refill answers kept by request id (refused ones included; accepted ones are the refills themselves). */
+const KEPT_REFILL_ANSWERS = 20;
+/** While following a guarantee: a new run after this many refills... */
+export const REFILLS_PER_RUN = 10;
+/** ...or once the run is this old (a lifetime order's runs stay small whatever its age)... */
+export const RUN_MAX_AGE_MS = 30 * DAY_MS;
+/** ...or once its history holds this many events (or Temporal suggests it). */
+export const MAX_RUN_HISTORY_EVENTS = 2_000;
 
 // ---------------------------------------------------------------- carried state
 
@@ -129,7 +178,22 @@ export interface OrderWorkflowCarried {
   mirrored: MirrorSnapshot;
   cancelAnswers: Array<{ requestId: string; result: CancelResult }>;
   dispatch: DispatchProgress;
+  /** Present once the order follows its guarantee (the run starts in the refill phase). */
+  refills?: RefillsCarried;
 }
+
+interface RefillsCarried {
+  /** Answers by request key (`refill:<requestId>`, `retry:<requestId>`). */
+  answers: Array<{ key: string; result: RefillResult }>;
+  /** What each refill row holds, as last written (refillSnapshot). */
+  mirrored: Array<[number, string]>;
+  /** Runs so far, this one excluded. */
+  runs: number;
+}
+
+type RefillEntry =
+  | { kind: 'request'; key: string; request: RefillRequest; result: RefillResult | null }
+  | { kind: 'retry'; key: string; request: RetryRefillRequest; result: RefillResult | null };
 
 interface DispatchProgress {
   /** Re-dispatches made after a reconcile found nothing upstream. */
@@ -160,6 +224,12 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
   let askProviderToDrop = false;
   /** Bumped by every handler that changed something the main loop must look at. */
   let version = 0;
+  const refillAnswers = new Map<string, RefillResult>((carried?.refills?.answers ?? []).map((a) => [a.key, a.result]));
+  const mirroredRefills = new Map<number, string>(carried?.refills?.mirrored ?? []);
+  const refillQueue: RefillEntry[] = [];
+  const runsBefore = carried?.refills?.runs ?? 0;
+  const runStartedAt = Date.now();
+  let refillsThisRun = 0;
 
   // ---------------------------------------------------------------- cancel decisions
 
@@ -292,6 +362,97 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
     version++;
   });
 
+  // ---------------------------------------------------------------- refill handlers
+
+  const refillKey = (request: RefillRequest) => `refill:${request.requestId}`;
+  const retryKey = (request: RetryRefillRequest) => `retry:${request.requestId ?? `${request.refillId}-${state.refills?.recent.find((r) => r.refillId === request.refillId)?.attempts ?? 0}`}`;
+  const queuedRefill = () => refillQueue.some((e) => e.result === null);
+
+  function refusal(decision: RefillDecision & { accepted: false }): RefillResult {
+    return { accepted: false, rule: decision.rule, reason: decision.reason };
+  }
+
+  function refuseInValidator(decision: RefillDecision): void {
+    if (decision.accepted) return;
+    throw ApplicationFailure.create({
+      type: REFILL_REFUSED_FAILURE,
+      message: `${decision.rule}: ${decision.reason}`,
+      details: [refusal(decision)],
+      nonRetryable: true,
+    });
+  }
+
+  /** The answer or queued entry of a request seen before (the same request id), if any. */
+  function knownRefill(key: string, requestId: string | undefined): RefillResult | RefillEntry | undefined {
+    const answer = refillAnswers.get(key);
+    if (answer) return refreshAnswer(state, answer);
+    const queued = refillQueue.find((e) => e.key === key);
+    if (queued) return queued.result ? refreshAnswer(state, queued.result) : queued;
+    if (requestId !== undefined && key.startsWith('refill:')) {
+      const made = findRefillByRequest(state, requestId);
+      if (made) return made.status === 'failed' ? { accepted: false, rule: 'R-REFILL-SUPPORT', reason: made.reason ?? 'the provider did not take the refill', refill: { ...made } } : { accepted: true, refill: { ...made } };
+    }
+    return undefined;
+  }
+
+  function enqueueRefill(entry: RefillEntry): RefillEntry {
+    refillQueue.push(entry);
+    version++;
+    log.info(entry.kind === 'request' ? 'refill request accepted for checks' : 'refill retry accepted', { orderId, requestedBy: entry.request.requestedBy });
+    return entry;
+  }
+
+  async function awaitRefill(entry: RefillEntry): Promise<RefillResult> {
+    await condition(() => entry.result !== null);
+    return entry.result!;
+  }
+
+  setHandler(
+    refillRequestUpdate,
+    async (request) => {
+      const known = knownRefill(refillKey(request), request.requestId);
+      if (known && !('kind' in known)) return known;
+      if (known) return awaitRefill(known);
+      const decision = decideRefillRequest(state, request, Date.now(), queuedRefill());
+      if (!decision.accepted) return refusal(decision);
+      return awaitRefill(enqueueRefill({ kind: 'request', key: refillKey(request), request, result: null }));
+    },
+    {
+      // Refused at once with the rule and the reason; a refused update leaves no trace in history.
+      validator: (request) => {
+        if (request && validRequestId(request.requestId) && knownRefill(refillKey(request), request.requestId)) return;
+        refuseInValidator(decideRefillRequest(state, request, Date.now(), queuedRefill()));
+      },
+    },
+  );
+
+  setHandler(
+    retryRefillUpdate,
+    async (request) => {
+      const known = request.requestId !== undefined ? knownRefill(retryKey(request), undefined) : undefined;
+      if (known && !('kind' in known)) return known;
+      if (known) return awaitRefill(known);
+      const decision = decideRetry(state, request, queuedRefill());
+      if (!decision.accepted) return refusal(decision);
+      return awaitRefill(enqueueRefill({ kind: 'retry', key: retryKey(request), request, result: null }));
+    },
+    {
+      validator: (request) => {
+        if (request && request.requestId !== undefined && knownRefill(retryKey(request), undefined)) return;
+        refuseInValidator(decideRetry(state, request, queuedRefill()));
+      },
+    },
+  );
+
+  setHandler(refillUpdateSignal, (update) => {
+    if (applyRefillUpdate(state, update, Date.now())) {
+      log.info('refill update', { orderId, refillId: update.refillId, status: update.status });
+      version++;
+    } else {
+      log.info('refill update ignored (not a refill in flight, or not forward)', { orderId, refillId: update.refillId, status: update.status });
+    }
+  });
+
   // ---------------------------------------------------------------- start window timer
 
   let deadline: { at: number; fired: boolean; scope: CancellationScope } | null = null;
@@ -347,6 +508,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
 
   async function mirror(): Promise<void> {
     reindex();
+    await mirrorRefills();
     const now = mirrorSnapshot(state);
     const patch = mirrorPatch(mirrored, now, state);
     if (!patch) return;
@@ -358,6 +520,21 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
       log.error('mirror failed: the orders row is behind the workflow', { orderId, patch, error: describeFailure(error) });
     }
     mirrored = now;
+  }
+
+  /** Each refill whose row lacks what the workflow knows (status, provider id, reason, completion). */
+  async function mirrorRefills(): Promise<void> {
+    for (const refill of state.refills?.recent ?? []) {
+      const now = refillSnapshot(refill);
+      if (mirroredRefills.get(refill.refillId) === now) continue;
+      try {
+        await mirroring.mirrorRefill(refill.refillId, refillMirrorPatch(refill));
+      } catch (error) {
+        log.error('refill mirror failed: the refills row is behind the workflow', { orderId, refillId: refill.refillId, error: describeFailure(error) });
+      }
+      mirroredRefills.set(refill.refillId, now);
+    }
+    for (const id of [...mirroredRefills.keys()]) if (!findRefill(state, id)) mirroredRefills.delete(id);
   }
 
   function endCanceled(cause: CancelCause, reason: string): void {
@@ -576,6 +753,152 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
     }
   }
 
+  /** What the next run needs (continue-as-new). */
+  function carry(following: boolean): OrderWorkflowCarried {
+    return {
+      state,
+      placement: placement!,
+      mirrored,
+      cancelAnswers: [...cancelAnswers].map(([requestId, result]) => ({ requestId, result })),
+      dispatch,
+      ...(following
+        ? {
+            refills: {
+              answers: [...refillAnswers].map(([key, result]) => ({ key, result })),
+              mirrored: [...mirroredRefills],
+              runs: runsBefore + 1,
+            },
+          }
+        : {}),
+    };
+  }
+
+  // ---------------------------------------------------------------- refills
+
+  function answerRefill(entry: RefillEntry, result: RefillResult): void {
+    entry.result = result;
+    refillAnswers.set(entry.key, result);
+    while (refillAnswers.size > KEPT_REFILL_ANSWERS) refillAnswers.delete(refillAnswers.keys().next().value!);
+  }
+
+  /** A request the validator accepted: the activity's checks, the row, the provider's `refill`. */
+  async function processRefill(entry: RefillEntry): Promise<void> {
+    state.refills ??= emptyRefills();
+    const retried = entry.kind === 'retry' ? findRefill(state, entry.request.refillId) : null;
+    if (entry.kind === 'retry') {
+      // The order may have moved on while the update waited in the queue.
+      const d = decideRetry(state, entry.request, false);
+      if (!d.accepted) return answerRefill(entry, refusal(d));
+    }
+    const requestId = entry.kind === 'request' ? entry.request.requestId : retried!.requestId;
+    let sent: SendRefillResult;
+    try {
+      sent = await refilling.sendRefill({
+        orderId,
+        requestId,
+        requestedBy: entry.kind === 'request' ? entry.request.requestedBy : retried!.requestedBy,
+        attempt: retried ? retried.attempts + 1 : 1,
+        ...(retried ? { refillId: retried.refillId } : {}),
+        check: entry.kind === 'request' ? { startCount: state.startCount, quantity: state.quantity } : null,
+        ...(entry.kind === 'retry' && entry.request.reason ? { reason: entry.request.reason } : {}),
+      });
+    } catch (error) {
+      log.warn('refill could not be sent', { orderId, error: describeFailure(error) });
+      return answerRefill(entry, { accepted: false, rule: 'R-REFILL-SUPPORT', reason: `the refill could not be requested now (${describeFailure(error)}); try again later` });
+    }
+    const now = Date.now();
+    if (sent.kind === 'refused') {
+      if (sent.rule === 'R-REFILL-VOID' && sent.voidReason) state.refills.voidReason = sent.voidReason;
+      log.info('refill refused', { orderId, rule: sent.rule, reason: sent.reason });
+      return answerRefill(entry, { accepted: false, rule: sent.rule, reason: sent.reason, ...(sent.counts ? { counts: sent.counts } : {}) });
+    }
+    const record: RefillRecord = {
+      refillId: sent.refillId,
+      requestId,
+      requestedBy: retried ? retried.requestedBy : (entry.request as RefillRequest).requestedBy,
+      status: sent.kind === 'sent' ? 'pending' : 'failed',
+      providerRefillId: sent.kind === 'sent' ? sent.providerRefillId : null,
+      reason: sent.kind === 'sent' ? null : sent.reason,
+      attempts: sent.attempt,
+      counts: sent.counts ?? retried?.counts ?? null,
+      requestedAt: retried?.requestedAt ?? now,
+      updatedAt: now,
+      completedAt: null,
+    };
+    if (!retried) {
+      state.refills.total++;
+      refillsThisRun++;
+    }
+    putRefill(state, record);
+    mirroredRefills.set(record.refillId, refillSnapshot(record)); // the activity wrote the row
+    if (sent.kind === 'sent') {
+      log.info('refill sent', { orderId, refillId: record.refillId, providerRefillId: record.providerRefillId, attempt: record.attempts });
+      return answerRefill(entry, { accepted: true, refill: { ...record } });
+    }
+    // Not taken by the provider: reported (flags.refillFailed), support can retry it (R-REFILL-SUPPORT).
+    // With no count to go by, the provider's refusal is its R-REFILL-NEED answer, passed on.
+    const rule = entry.kind === 'retry' || sent.uncertain || record.counts ? 'R-REFILL-SUPPORT' : 'R-REFILL-NEED';
+    log.warn('refill not taken by the provider', { orderId, refillId: record.refillId, reason: sent.reason, uncertain: sent.uncertain });
+    answerRefill(entry, { accepted: false, rule, reason: sent.reason, refill: { ...record } });
+  }
+
+  /** What the sync last heard about refills in flight, for a run that may have missed its signals. */
+  async function catchUpRefills(): Promise<void> {
+    if (!refillInFlight(state)) return;
+    for (const update of await mirroring.refillUpstreamStates(orderId)) {
+      if (applyRefillUpdate(state, update, Date.now())) log.info('refill caught up with the sync', { orderId, refillId: update.refillId, status: update.status });
+    }
+  }
+
+  function shouldStartNewRun(): boolean {
+    const info = workflowInfo();
+    return (
+      refillsThisRun >= REFILLS_PER_RUN ||
+      info.continueAsNewSuggested ||
+      info.historyLength >= MAX_RUN_HISTORY_EVENTS ||
+      Date.now() - runStartedAt >= RUN_MAX_AGE_MS
+    );
+  }
+
+  /**
+   * The refill phase: a completed order with a guarantee waits for refill requests until its window
+   * closes (R-REFILL-WINDOW, from the order date; never for a lifetime guarantee) and no refill is in
+   * flight, or until its guarantee is found void. Side effects one at a time, as in the main loop.
+   */
+  async function followGuarantee(): Promise<void> {
+    state.refills ??= emptyRefills();
+    if (carried?.refills) await catchUpRefills();
+    log.info('following the refill guarantee', { orderId, guarantee: state.guarantee, run: runsBefore + 1 });
+    for (;;) {
+      if (expireStuckRefill(state, Date.now())) log.warn('refill failed: no progress at the provider', { orderId });
+      await mirror();
+      const entry = refillQueue.find((e) => e.result === null);
+      if (entry) {
+        await processRefill(entry);
+        continue;
+      }
+      const now = Date.now();
+      if (!guaranteeOpen(state, now) && allHandlersFinished()) {
+        log.info('refill guarantee over', { orderId, voidReason: state.refills.voidReason, refills: state.refills.total });
+        return;
+      }
+      if (shouldStartNewRun()) {
+        await condition(allHandlersFinished);
+        if (!queuedRefill()) {
+          log.info('refill guarantee continues in a new run', { orderId, refillsThisRun, historyLength: workflowInfo().historyLength });
+          return continueAsNew<typeof orderWorkflow>(input, carry(true));
+        }
+        continue;
+      }
+      const closesAt = refillWindowClosesAt(state.timestamps.placedAt, state.guarantee);
+      const wakes = [runStartedAt + RUN_MAX_AGE_MS];
+      if (closesAt !== null && now <= closesAt) wakes.push(closesAt + 1);
+      const stuck = stuckAt(state);
+      if (stuck !== null) wakes.push(stuck);
+      await waitForChange(Math.max(1, Math.min(...wakes) - now));
+    }
+  }
+
   // ---------------------------------------------------------------- the order's life
 
   if (!placement) {
@@ -604,6 +927,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
   }
 
   for (;;) {
+    if (carried?.refills) break; // a continued run of the refill phase: the order finished long ago
     refreshStartWindow();
     if (isFinal(state.status)) break; // finish() refunds first, then mirrors: a final row has its money back
     await mirror();
@@ -623,20 +947,14 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
     if (workflowInfo().continueAsNewSuggested) {
       // Refills (a later issue) keep guaranteed orders open for months: start a fresh history.
       await condition(allHandlersFinished);
-      if (cancels.every((c) => c.result !== null)) {
-        return continueAsNew<typeof orderWorkflow>(input, {
-          state,
-          placement: placement!,
-          mirrored,
-          cancelAnswers: [...cancelAnswers].map(([requestId, result]) => ({ requestId, result })),
-          dispatch,
-        });
-      }
+      if (cancels.every((c) => c.result !== null)) return continueAsNew<typeof orderWorkflow>(input, carry(false));
     }
     await waitForChange();
   }
 
-  await finish();
+  if (!carried?.refills) await finish();
+  // A completed order with a guarantee stays open for its refills (R-REFILL-*); others end here.
+  if (carried?.refills || guaranteeOpen(state, Date.now())) await followGuarantee();
   await condition(allHandlersFinished);
   log.info('order finished', { orderId, status: state.status, refunded: state.refunded });
   return state;

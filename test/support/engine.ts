@@ -98,6 +98,8 @@ export interface TestEngine {
   history(orderId: number, runId?: string): Promise<proto.api.history.v1.IHistory>;
   /** Replays every history fetched so far with Worker.runReplayHistory (throws on non-determinism). */
   replayAll(): Promise<number>;
+  /** Stops the worker (as a crash or a deploy would, between two calls) and runs `between` before a new one starts. */
+  restartWorker(between?: () => Promise<void>): Promise<void>;
   shutdown(): Promise<void>;
 }
 
@@ -130,17 +132,20 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
     const fromEnv = process.env.TEST_MAX_CACHED_WORKFLOWS;
     const maxCachedWorkflows = options.maxCachedWorkflows ?? (fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : undefined);
     const bundle = await bundleWorkflows(options.workflowsPath ?? require.resolve('../../workflows'));
-    const worker = await createEngineWorker({
-      connection: temporal.env.nativeConnection,
-      deps,
-      workflowBundle: bundle,
-      ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
-    });
-    const running = worker.run();
-    cleanups.push(async () => {
+    const newWorker = () =>
+      createEngineWorker({
+        connection: temporal.env.nativeConnection,
+        deps,
+        workflowBundle: bundle,
+        ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
+      });
+    let worker = await newWorker();
+    let running = worker.run();
+    const stopWorker = async () => {
       if (worker.getState() === 'RUNNING' || worker.getState() === 'INITIALIZED') worker.shutdown();
       await running;
-    });
+    };
+    cleanups.push(() => stopWorker());
 
     const histories: Array<{ workflowId: string; history: proto.api.history.v1.IHistory }> = [];
     const now = () => temporal.env.currentTimeMs();
@@ -201,6 +206,13 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
           await Worker.runReplayHistory({ workflowBundle: bundle, replayName: workflowId }, history);
         }
         return histories.length;
+      },
+      async restartWorker(between) {
+        await stopWorker();
+        await between?.();
+        worker = await newWorker();
+        running = worker.run();
+        engine.worker = worker;
       },
       shutdown: cleanup,
     };

@@ -198,8 +198,10 @@ describe('finishing: one refund by the final status', () => {
 });
 
 describe('history size (the benchmark target)', () => {
+  // A service without a refill guarantee: its workflow ends at Completed (a guaranteed order stays
+  // open for its refills: test/workflows/order-refill.test.ts measures those runs).
   async function deliver(deliveryMs: number): Promise<string[]> {
-    const order = await dispatched();
+    const order = await dispatched({ serviceId: engine.seed.serviceIds.likes });
     await engine.providerUpdate(order.orderId, { status: 'in_progress', startCount: 100, remains: 1000 });
     await engine.waitForState(order.orderId, (s) => s.status === 'in_progress');
     await engine.temporal.env.sleep(deliveryMs);
