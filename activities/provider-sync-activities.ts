@@ -14,6 +14,13 @@
  *     signal, so an order's history does not grow with its delivery time;
  *  4. writes upstream_* and last_checked_at of every order asked, after its signal was accepted.
  *
+ * Refills (issue "Refill guarantees") in the same round, after the orders: the provider's refills in
+ * flight (refills.status pending/in_progress with a provider refill id, whose provider has not already
+ * said Completed/Rejected), least recently checked first, at most maxOrders, asked in `refill_status`
+ * multi calls of at most 100 ids; the order's workflow gets a `refillUpdate` signal only when the
+ * refill's status differs from what the provider said last (upstream_status, else the row's own
+ * status); then upstream_status and last_checked_at are written, as for orders.
+ *
  * Failures: an error about one id ("Incorrect order ID", an unrecognised status) is logged and
  * counted, and the order goes to the back of the queue (last_checked_at) without touching upstream_*.
  * A call without a usable answer (timeout, 5xx, not JSON) or refused as a whole (bad key) throws, so
@@ -29,9 +36,9 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import type { PrismaClient } from '../generated/prisma/client';
 import { ORDER_MESSAGES, orderWorkflowId } from '../workflows/order-contract';
-import type { ProviderUpdate } from '../workflows/order-contract';
+import type { ProviderUpdate, RefillUpdate } from '../workflows/order-contract';
 import { MAX_IDS_PER_CALL, isIdError } from './provider';
-import type { OrderStatusInfo, ProviderOrderStatus } from './provider';
+import type { OrderStatusInfo, ProviderClient, ProviderOrderStatus, ProviderRefillStatus } from './provider';
 import { UnknownProviderError } from './provider-directory';
 import type { ProviderDirectory } from './provider-directory';
 
@@ -79,6 +86,15 @@ export interface PollProviderRoundResult {
   firstChecks: number;
   /** Orders to follow after this round (the ones the next round chooses from). */
   activeRemaining: number;
+  /** Refills in flight asked about (refill_status). */
+  refillsChecked: number;
+  /** Refills whose status changed: refillUpdate signals accepted (the rest are counted in errors). */
+  refillsChanged: number;
+  refillsSignaled: number;
+  /** refill_status calls made to the provider. */
+  refillCalls: number;
+  /** Refills still in flight after this round. */
+  refillsRemaining: number;
   durationMs: number;
 }
 
@@ -101,6 +117,17 @@ interface FollowedRow {
   upstreamRemains: number | null;
   lastCheckedAt: Date | null;
 }
+
+interface FollowedRefill {
+  id: number;
+  orderId: number;
+  providerRefillId: string;
+  status: string;
+  upstreamStatus: string | null;
+}
+
+/** Refill statuses after which the provider has nothing more to say. */
+export const FINAL_UPSTREAM_REFILL_STATUSES: readonly ProviderRefillStatus[] = ['completed', 'rejected'];
 
 interface Answered {
   row: FollowedRow;
@@ -196,6 +223,121 @@ export function createProviderSyncActivities(deps: ProviderSyncDeps) {
     return rows[0]?.n ?? 0;
   };
 
+  const selectRefills = (providerId: number, limit: number) => prisma.$queryRaw<FollowedRefill[]>`
+    SELECT r.id, r.order_id AS "orderId", r.provider_refill_id AS "providerRefillId", r.status,
+           r.upstream_status AS "upstreamStatus"
+      FROM refills r JOIN orders o ON o.id = r.order_id
+     WHERE o.provider_id = ${providerId}
+       AND r.status IN ('pending', 'in_progress')
+       AND r.provider_refill_id IS NOT NULL
+       AND (r.upstream_status IS NULL OR r.upstream_status NOT IN ('completed', 'rejected'))
+     ORDER BY r.last_checked_at ASC NULLS FIRST, r.id ASC
+     LIMIT ${limit}`;
+
+  const countRefills = async (providerId: number): Promise<number> => {
+    const rows = await prisma.$queryRaw<Array<{ n: number }>>`
+      SELECT count(*)::int AS n
+        FROM refills r JOIN orders o ON o.id = r.order_id
+       WHERE o.provider_id = ${providerId}
+         AND r.status IN ('pending', 'in_progress')
+         AND r.provider_refill_id IS NOT NULL
+         AND (r.upstream_status IS NULL OR r.upstream_status NOT IN ('completed', 'rejected'))`;
+    return rows[0]?.n ?? 0;
+  };
+
+  /**
+   * One pass over the provider's refills in flight: refill_status in calls of at most 100 ids, a
+   * refillUpdate signal to the order's workflow only on a change, then the rows (see the file comment).
+   */
+  async function pollRefills(
+    providerId: number,
+    client: ProviderClient,
+    limit: number,
+    result: PollProviderRoundResult,
+    log: SyncLogger,
+    heartbeat: (details?: unknown) => void,
+  ): Promise<void> {
+    const rows = await selectRefills(providerId, limit);
+    const byProviderId = new Map<string, FollowedRefill[]>();
+    for (const row of rows) {
+      const key = row.providerRefillId.trim();
+      const list = byProviderId.get(key);
+      if (list) list.push(row);
+      else byProviderId.set(key, [row]);
+    }
+    for (const batch of chunks([...byProviderId.keys()], MAX_IDS_PER_CALL)) {
+      const answers = await client.refillStatuses(batch);
+      result.refillCalls += 1;
+      const checkedAt = new Date();
+      const answered: Array<{ row: FollowedRefill; status: ProviderRefillStatus; raw: unknown; signal: boolean }> = [];
+      const failedIds: number[] = [];
+      const requestErrors: string[] = [];
+      for (const providerRefillId of batch) {
+        const answer = answers.get(providerRefillId);
+        for (const row of byProviderId.get(providerRefillId)!) {
+          result.refillsChecked += 1;
+          if (!answer || isIdError(answer)) {
+            const error = answer ? answer.error : 'no answer for this id';
+            if (answer?.scope === 'request') requestErrors.push(error);
+            else {
+              result.errors += 1;
+              failedIds.push(row.id);
+              log.warn('provider sync: provider answered an error for one refill', { providerId, refillId: row.id, orderId: row.orderId, providerRefillId, error });
+            }
+            continue;
+          }
+          const signal = answer.status !== (row.upstreamStatus ?? row.status);
+          if (signal) result.refillsChanged += 1;
+          answered.push({ row, status: answer.status, raw: answer.raw, signal });
+        }
+      }
+      if (requestErrors.length > 0) {
+        throw ApplicationFailure.create({
+          type: PROVIDER_REQUEST_FAILURE,
+          message: `provider ${providerId} refused the refill_status call: ${requestErrors[0]}`,
+        });
+      }
+      const notFound = new Set<number>();
+      await inPool(
+        answered.filter((a) => a.signal),
+        signalConcurrency,
+        async ({ row, status, raw }) => {
+          const update: RefillUpdate = { refillId: row.id, providerRefillId: row.providerRefillId, status, raw, observedAt: checkedAt.getTime() };
+          try {
+            await deps.temporal.workflow.getHandle(orderWorkflowId(row.orderId)).signal(ORDER_MESSAGES.refillUpdate, update);
+            result.refillsSignaled += 1;
+          } catch (err) {
+            if (!(err instanceof WorkflowNotFoundError)) throw err;
+            notFound.add(row.id);
+            result.errors += 1;
+            log.warn('provider sync: order workflow not found for a refill; update kept for the next round', {
+              providerId,
+              refillId: row.id,
+              orderId: row.orderId,
+              status,
+            });
+          }
+        },
+      );
+      const written = answered.filter((a) => !notFound.has(a.row.id)).map((a) => ({ id: a.row.id, status: a.status }));
+      if (written.length > 0) {
+        await prisma.$executeRaw`
+          UPDATE refills AS r
+             SET upstream_status = u.status, last_checked_at = ${checkedAt}
+            FROM jsonb_to_recordset(${JSON.stringify(written)}::jsonb) AS u(id int, status text)
+           WHERE r.id = u.id`;
+      }
+      const checkedOnly = [...failedIds, ...notFound];
+      if (checkedOnly.length > 0) {
+        await prisma.$executeRaw`
+          UPDATE refills SET last_checked_at = ${checkedAt}
+           WHERE id IN (SELECT (jsonb_array_elements_text(${JSON.stringify(checkedOnly)}::jsonb))::int)`;
+      }
+      heartbeat({ checked: result.checked, refillsChecked: result.refillsChecked });
+    }
+    result.refillsRemaining = await countRefills(providerId);
+  }
+
   /**
    * upstream_* and last_checked_at for the answered orders, one statement per batch. The start count
    * stays the first one the provider gave (R-COUNTERS: the engine records it when the order starts).
@@ -251,6 +393,11 @@ export function createProviderSyncActivities(deps: ProviderSyncDeps) {
         providerCalls: 0,
         firstChecks: 0,
         activeRemaining: 0,
+        refillsChecked: 0,
+        refillsChanged: 0,
+        refillsSignaled: 0,
+        refillCalls: 0,
+        refillsRemaining: 0,
         durationMs: 0,
       };
 
@@ -345,6 +492,7 @@ export function createProviderSyncActivities(deps: ProviderSyncDeps) {
       }
 
       result.activeRemaining = await countFollowed(providerId);
+      await pollRefills(providerId, client, maxOrders, result, log, heartbeat);
       result.durationMs = Date.now() - started;
       syncRoundSeconds.observe({ provider: String(providerId) }, result.durationMs / 1000);
       syncBatchSize.observe({ provider: String(providerId) }, result.checked);
@@ -358,6 +506,10 @@ export function createProviderSyncActivities(deps: ProviderSyncDeps) {
         providerCalls: result.providerCalls,
         firstChecks: result.firstChecks,
         activeRemaining: result.activeRemaining,
+        refillsChecked: result.refillsChecked,
+        refillsChanged: result.refillsChanged,
+        refillCalls: result.refillCalls,
+        refillsRemaining: result.refillsRemaining,
         durationMs: result.durationMs,
       });
       return result;

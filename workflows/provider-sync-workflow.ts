@@ -3,7 +3,8 @@
  * queue ORDER_TASK_QUEUE) that follows every active order of that provider ("Follow" in the order
  * lifecycle) and tells each order's workflow when its upstream state changed.
  *
- *   loop: pollProviderRound (≤ maxOrders orders, oldest check first, 100 ids per status call)
+ *   loop: pollProviderRound (≤ maxOrders orders, oldest check first, 100 ids per status call; then
+ *         the refills in flight, 100 ids per refill_status call, refillUpdate signals on a change)
  *         → sleep an adaptive interval (provider-sync-policy.ts), cut short by the 'wake' signal
  *         → continue-as-new every roundsPerRun rounds (or when the history grows), carrying its state
  *   end:  after idleEndMs with no order to follow; the next 'wake' (signalWithStart) starts it again.
@@ -144,7 +145,16 @@ export async function providerSyncWorkflow(input: ProviderSyncInput): Promise<Pr
       const round = await pollProviderRound({ providerId: input.providerId, maxOrders: policy.maxOrders });
       state.lastRound = round;
       state.lastError = null;
-      outcome = { ok: true, round };
+      // Refills in flight keep the sync awake and count as the orders do for the pacing.
+      outcome = {
+        ok: true,
+        round: {
+          checked: round.checked + (round.refillsChecked ?? 0),
+          changed: round.changed + (round.refillsChanged ?? 0),
+          firstChecks: round.firstChecks,
+          activeRemaining: round.activeRemaining + (round.refillsRemaining ?? 0),
+        },
+      };
     } catch (err) {
       const cause = err instanceof ActivityFailure ? err.cause : err;
       if (cause instanceof ApplicationFailure && cause.type === 'UnknownProvider') {
