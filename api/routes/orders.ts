@@ -13,6 +13,7 @@ import { ApiError, notFound } from '../errors';
 import type { Placement } from '../placement';
 import { cancelBody, flag, idempotencyKeyOf, listOrdersQuery, liveQuery, orderIdParam, parseOr400, placeOrderBody } from '../schemas';
 import { orderFromRecord, orderFromState } from '../views';
+import { refillsRouter } from './refills';
 
 /** A live `state` query waits at most this long before the row answers instead. */
 const LIVE_QUERY_TIMEOUT_MS = 5_000;
@@ -94,6 +95,9 @@ export function ordersRouter(deps: ApiDeps, placement: Placement): Router {
     logger.info({ orderId: order.id, userId: who.userId, rule: result.rule }, 'cancel accepted');
     res.status(202).json({ orderId: order.id, cancel: result });
   });
+
+  // Refills (R-REFILL-*): request, list, support's retry (api/routes/refills.ts).
+  router.use('/:id/refills', refillsRouter(deps, visibleOrder));
 
   return router;
 }

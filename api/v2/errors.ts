@@ -32,7 +32,10 @@ export const V2_TEXT = {
     `Order fields not supported yet: ${fields.join(', ')} (only link and quantity orders are taken)`,
   idempotencyKeyReused: 'This Idempotency-Key was already used with a different request',
   cancelUnavailable: 'Cancel could not be requested now, try again later',
+  /** The desk without a refill feature behind it (refillsNotAvailable). */
   refillUnavailable: 'Refill is not available for this order',
+  /** Temporal did not answer the refill request (the refill feature's desk, api/refills.ts). */
+  refillUnavailableNow: 'Refill could not be requested now, try again later',
   refillNotFound: 'Refill not found',
   temporary: 'Temporary error, try again later',
 } as const;

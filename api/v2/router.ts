@@ -18,7 +18,8 @@ import { createPlacement } from '../placement';
 import { add } from './actions/add';
 import { balance } from './actions/balance';
 import { cancel } from './actions/cancel';
-import { refill, refillStatus, refillsNotAvailable } from './actions/refill';
+import { createRefillDesk } from '../refills';
+import { refill, refillStatus } from './actions/refill';
 import type { RefillDesk } from './actions/refill';
 import { services } from './actions/services';
 import { status } from './actions/status';
@@ -29,7 +30,7 @@ import { field, readParams } from './parse';
 export interface ApiV2Options {
   /** Largest accepted body (default 64kb); a larger one is "Incorrect request". */
   bodyLimit?: string | number;
-  /** Refills (default: not available yet; the refill feature provides the real desk). */
+  /** Refills (default: the engine's desk, api/refills.ts createRefillDesk: the order workflows' refills). */
   refills?: RefillDesk;
   /** Currency named by `status` and `balance` (default env PANEL_CURRENCY, else USD). */
   currency?: string;
@@ -51,7 +52,7 @@ const MAX_KEY_LENGTH = 256;
 export function apiV2Router(deps: ApiDeps, options: ApiV2Options = {}): Router {
   const { logger } = deps;
   const placement = createPlacement(deps);
-  const refills = options.refills ?? refillsNotAvailable;
+  const refills = options.refills ?? createRefillDesk(deps);
   const currency = options.currency ?? process.env.PANEL_CURRENCY ?? 'USD';
   const router = Router();
   // The raw bytes, whatever the content type: parse.ts reads form, multipart and JSON itself.

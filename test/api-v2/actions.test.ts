@@ -378,7 +378,7 @@ describe('action=cancel', () => {
   });
 });
 
-describe('action=refill and action=refill_status (refills are a later feature)', () => {
+describe('action=refill and action=refill_status (the engine\'s refill desk, over the fake workflow)', () => {
   let alice: { key: string; userId: number };
   let order: number;
   let bobOrder: number;
@@ -389,24 +389,53 @@ describe('action=refill and action=refill_status (refills are a later feature)',
     bobOrder = await placed((await makeUser(api.prisma, { balance: '10' })).key, { quantity: 100 });
   });
 
-  it('refill of one order: "Refill is not available for this order"; another user\'s order: "Incorrect order ID"', async () => {
-    expectV2Error(await v2({ key: alice.key, action: 'refill', order }), 'Refill is not available for this order');
+  it('R-REFILL-STATUS: refill of an order not completed: the workflow\'s reason as a sentence; another user\'s order: "Incorrect order ID"', async () => {
+    expectV2Error(await v2({ key: alice.key, action: 'refill', order }), 'Only a completed order can be refilled (order is pending)');
     expectV2Error(await v2({ key: alice.key, action: 'refill', order: bobOrder }), 'Incorrect order ID');
     expectV2Error(await v2({ key: alice.key, action: 'refill' }), 'Incorrect order ID');
   });
 
   it('refill of many orders: per-item errors in the reference\'s array shape', async () => {
     expect(expectV2Answer(await v2({ key: alice.key, action: 'refill', orders: `${order},${bobOrder}` }))).toEqual([
-      { order, refill: { error: 'Refill is not available for this order' } },
+      { order, refill: { error: 'Only a completed order can be refilled (order is pending)' } },
       { order: bobOrder, refill: { error: 'Incorrect order ID' } },
     ]);
   });
 
+  it('R-REFILL-SERVICE: an order of a service without refill is refused from its row, without asking the workflow', async () => {
+    const noRefill = await makeService(api.prisma, {});
+    await api.prisma.service.update({ where: { id: noRefill.serviceId }, data: { refillKind: 'none', refillDays: null } });
+    const plain = await placed(alice.key, { quantity: 100, service: noRefill.serviceId });
+    const before = fake.calls.length;
+    expectV2Error(await v2({ key: alice.key, action: 'refill', order: plain }), 'This service has no refill guarantee');
+    expect(fake.calls.slice(before).filter((c) => c.update === 'refill')).toEqual([]);
+  });
+
+  it('a completed order after 24 hours: {"refill": "<id>"} (a string), the refills table id; refill_status answers Pending; lists use integers', async () => {
+    const done = await placed(alice.key, { quantity: 100 });
+    await api.orders.updateOrderMirror(done, { status: 'completed', finishedAt: new Date(Date.now() - 2 * 24 * 3600_000) });
+    const single = expectV2Answer(await v2({ key: alice.key, action: 'refill', order: done })) as { refill: string };
+    expect(single).toEqual({ refill: expect.stringMatching(/^\d+$/) });
+    const row = await api.prisma.refill.findFirstOrThrow({ where: { orderId: done } });
+    expect(single.refill).toBe(String(row.id));
+    expect(fake.calls.find((c) => c.update === 'refill' && c.workflowId === `order-${done}`)).toMatchObject({ updateId: expect.stringMatching(/^refill-v2-/) });
+    expect(expectV2Answer(await v2({ key: alice.key, action: 'refill_status', refill: row.id }))).toEqual({ status: 'Pending' });
+    expect(expectV2Answer(await v2({ key: alice.key, action: 'refill_status', refills: `${row.id},999999` }))).toEqual([
+      { refill: row.id, status: 'Pending' },
+      { refill: 999999, status: { error: 'Refill not found' } },
+    ]);
+    // Someone else's refill is not found.
+    const bob = await makeUser(api.prisma, { balance: '1' });
+    expectV2Error(await v2({ key: bob.key, action: 'refill_status', refill: row.id }), 'Refill not found');
+    const multi = expectV2Answer(await v2({ key: alice.key, action: 'refill', orders: `${done},${bobOrder}` })) as Array<{ order: number; refill: unknown }>;
+    expect(multi).toEqual([{ order: done, refill: expect.any(Number) }, { order: bobOrder, refill: { error: 'Incorrect order ID' } }]);
+  });
+
   it('refill_status: "Refill not found", one or many', async () => {
-    expectV2Error(await v2({ key: alice.key, action: 'refill_status', refill: 1 }), 'Refill not found');
+    expectV2Error(await v2({ key: alice.key, action: 'refill_status', refill: 123456 }), 'Refill not found');
     expectV2Error(await v2({ key: alice.key, action: 'refill_status' }), 'Refill not found');
-    expect(expectV2Answer(await v2({ key: alice.key, action: 'refill_status', refills: '1,x' }))).toEqual([
-      { refill: 1, status: { error: 'Refill not found' } },
+    expect(expectV2Answer(await v2({ key: alice.key, action: 'refill_status', refills: '123456,x' }))).toEqual([
+      { refill: 123456, status: { error: 'Refill not found' } },
       { refill: 'x', status: { error: 'Refill not found' } },
     ]);
   });

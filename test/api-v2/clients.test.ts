@@ -67,9 +67,9 @@ describe('the published Python client (python3, urllib and requests)', () => {
     expect(out.dripfeed).toEqual({ error: 'Drip-feed orders (runs, interval) are not supported yet' });
     expect(out.status).toEqual({ charge: '0.12000', start_count: '0', status: 'Pending', remains: '100', currency: 'USD' });
     expect(out.multi_status).toEqual({ [order]: out.status, 99999999: { error: 'Incorrect order ID' } });
-    expect(out.refill).toEqual({ error: 'Refill is not available for this order' });
+    expect(out.refill).toEqual({ error: 'Only a completed order can be refilled (order is pending)' });
     expect(out.multi_refill).toEqual([
-      { order, refill: { error: 'Refill is not available for this order' } },
+      { order, refill: { error: 'Only a completed order can be refilled (order is pending)' } },
       { order: 99999999, refill: { error: 'Incorrect order ID' } },
     ]);
     expect(out.refill_status).toEqual({ error: 'Refill not found' });
@@ -149,8 +149,8 @@ describe('the published PHP client (its encoding)', () => {
     });
     expect(await php.status(order)).toEqual({ charge: '1.20000', start_count: '0', status: 'Pending', remains: '1000', currency: 'USD' });
     expect(await php.multiStatus([order, 1])).toEqual({ [order]: expect.objectContaining({ status: 'Pending' }), 1: { error: 'Incorrect order ID' } });
-    expect(await php.refill(order)).toEqual({ error: 'Refill is not available for this order' });
-    expect(await php.multiRefill([order])).toEqual([{ order, refill: { error: 'Refill is not available for this order' } }]);
+    expect(await php.refill(order)).toEqual({ error: 'Only a completed order can be refilled (order is pending)' });
+    expect(await php.multiRefill([order])).toEqual([{ order, refill: { error: 'Only a completed order can be refilled (order is pending)' } }]);
     expect(await php.refillStatus(5)).toEqual({ error: 'Refill not found' });
     expect(await php.multiRefillStatus([5])).toEqual([{ refill: 5, status: { error: 'Refill not found' } }]);
     expect(await php.cancel([order])).toEqual([{ order, cancel: 1 }]);

@@ -4,11 +4,12 @@
 //   refill_status refill=1           → {"status": "Completed"}
 //   refill_status refills=1,3        → [{"refill":1,"status":"Completed"},{"refill":3,"status":{"error":"Refill not found"}}]
 //
-// Refills are a later feature (issue "Refill guarantees"). Everything the protocol needs is here;
-// what a refill IS comes from one RefillDesk. Until the refill work provides a real one (and passes
-// it to apiV2Router / createApp), `refillsNotAvailable` answers every request of an order of the
-// caller with "Refill is not available for this order" and every refill id with "Refill not found".
-// Ownership is checked here, before the desk is asked: another user's order is "Incorrect order ID".
+// Everything the protocol needs is here; what a refill IS comes from one RefillDesk: apiV2Router's
+// default is the engine's (api/refills.ts createRefillDesk: the order workflow's `refill` update,
+// R-REFILL-* refusals as the item's error, the refills table id as the refill id).
+// `refillsNotAvailable` remains for a deployment without refills: "Refill is not available for this
+// order" / "Refill not found". Ownership is checked here, before the desk is asked: another user's
+// order is "Incorrect order ID".
 import type { OrderRecord } from '../../../activities/order-records';
 import type { AuthContext } from '../../auth';
 import type { Action } from '../context';

@@ -2,7 +2,8 @@
 // idempotency records, ownership) fast and without a worker. It plays the order workflow's part of
 // the contract (workflows/order-contract.ts) over the real database: the order row with the
 // reserved id (R-ONE-ACTIVE-PER-LINK by the partial unique index), the debit (R-BALANCE by the
-// CHECK), the placement answer, cancel validation with domain/cancel-policy, the state query.
+// CHECK), the placement answer, cancel validation with domain/cancel-policy, refill validation with
+// domain/refill-policy (an accepted refill is a refills row, never sent anywhere), the state query.
 // The end-to-end tests (orders-e2e.test.ts) run the same routes against the real workflow.
 import {
   ApplicationFailure,
@@ -15,8 +16,10 @@ import type { Client } from '@temporalio/client';
 import type { Ledger } from '../../../activities/ledger';
 import type { OrderRecord, OrderRecords } from '../../../activities/order-records';
 import { decideCancel } from '../../../domain/cancel-policy';
+import { decideRefill } from '../../../domain/refill-policy';
+import type { PrismaClient } from '../../../generated/prisma/client';
 import { guaranteeOf } from '../../../worker/order-client';
-import type { CancelRequest, CancelResult, OrderInput, OrderState, PlacementResult } from '../../../workflows/order-contract';
+import type { CancelRequest, CancelResult, OrderInput, OrderState, PlacementResult, RefillRequest, RefillResult } from '../../../workflows/order-contract';
 
 export interface FakeCall {
   update: string;
@@ -72,7 +75,7 @@ export function stateOf(o: OrderRecord): OrderState {
   };
 }
 
-export function fakeTemporal(deps: { ledger: Ledger; orders: OrderRecords }): FakeTemporal {
+export function fakeTemporal(deps: { ledger: Ledger; orders: OrderRecords; prisma?: PrismaClient }): FakeTemporal {
   const { ledger, orders } = deps;
   const placements = new Map<string, Promise<PlacementResult>>();
   const closed = new Set<string>();
@@ -138,6 +141,43 @@ export function fakeTemporal(deps: { ledger: Ledger; orders: OrderRecords }): Fa
     return { accepted: true, rule: decision.rule, message: 'the provider is asked to cancel; the refund follows its answer' };
   }
 
+  async function refill(workflowId: string, request: RefillRequest): Promise<RefillResult> {
+    const order = await orders.getOrderByWorkflowId(workflowId);
+    if (!order) throw new WorkflowNotFoundError('workflow not found', workflowId, undefined);
+    const placedAt = Date.parse(order.createdAt);
+    const decision = decideRefill({
+      status: order.status,
+      guarantee: guaranteeOf(order.refillKind, order.refillDays),
+      placedAt,
+      completedAt: order.finishedAt ? Date.parse(order.finishedAt) : order.status === 'completed' ? placedAt : null,
+      lastRefillCompletedAt: null,
+      refillInFlight: false,
+      voided: false,
+      now: Date.now(),
+    });
+    if (!decision.accepted) {
+      const refused: RefillResult = { accepted: false, rule: decision.rule, reason: decision.reason };
+      throw new WorkflowUpdateFailedError(
+        'Workflow Update failed',
+        ApplicationFailure.create({ type: 'RefillRefused', message: decision.reason, details: [refused], nonRetryable: true }),
+      );
+    }
+    if (!deps.prisma) throw new Error('fakeTemporal: accepted refills need deps.prisma');
+    const row = await deps.prisma.refill.upsert({
+      where: { orderId_requestId: { orderId: order.id, requestId: request.requestId } },
+      create: { orderId: order.id, requestId: request.requestId, requestedBy: request.requestedBy as object, sendAttempt: 1 },
+      update: {},
+    });
+    const at = row.createdAt.getTime();
+    return {
+      accepted: true,
+      refill: {
+        refillId: row.id, requestId: row.requestId, requestedBy: request.requestedBy, status: 'pending', providerRefillId: null,
+        reason: null, attempts: 1, counts: null, requestedAt: at, updatedAt: at, completedAt: null,
+      },
+    };
+  }
+
   const workflow = {
     async executeUpdateWithStart(updateDef: string | { name: string }, options: { updateId?: string; args?: unknown[]; startWorkflowOperation: WithStartWorkflowOperation<never> }) {
       const update = nameOf(updateDef);
@@ -164,11 +204,12 @@ export function fakeTemporal(deps: { ledger: Ledger; orders: OrderRecords }): Fa
           if (!order) throw new WorkflowNotFoundError('workflow not found', workflowId, undefined);
           return stateOf(order);
         },
-        async executeUpdate(updateDef: string | { name: string }, options: { args: [CancelRequest]; updateId?: string }) {
+        async executeUpdate(updateDef: string | { name: string }, options: { args: [CancelRequest | RefillRequest]; updateId?: string }) {
           const name = nameOf(updateDef);
           calls.push({ update: name, updateId: options.updateId, workflowId, args: options.args });
           if (closed.has(workflowId) || !placements.has(workflowId)) throw new WorkflowNotFoundError('workflow execution already completed', workflowId, undefined);
-          return cancel(workflowId, options.args[0]);
+          if (name === 'refill') return refill(workflowId, options.args[0] as RefillRequest);
+          return cancel(workflowId, options.args[0] as CancelRequest);
         },
         getUpdateHandle(updateId: string) {
           return {
