@@ -10,6 +10,7 @@ import { join } from 'node:path';
 const BENCHMARKS: Record<string, string> = {
   temporal: 'temporal.ts',
   'order-history': 'order-history.ts',
+  refills: 'refills.ts',
   'provider-calls': 'provider-calls.ts',
   'api-throughput': 'api-throughput.ts',
 };

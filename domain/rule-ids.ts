@@ -23,4 +23,6 @@ export type RuleId =
   | 'R-REFILL-WINDOW'
   | 'R-REFILL-NEED'
   | 'R-REFILL-VOID'
+  | 'R-REFILL-SUPPORT'
+  | 'R-BLOCKED'
   | 'R-BALANCE';
