@@ -106,8 +106,9 @@ export type UpdateOrderMirrorResult =
 
 /**
  * Flags support searches by. overdue, stalled and cancel_requested are the row's columns;
- * dispatch_uncertain is a status; refill_failed means a refill of the order is `failed` in the
- * refills table (the provider did not take it; R-REFILL-SUPPORT).
+ * dispatch_uncertain is a status; refill_failed means a refill of the order is `failed` or
+ * `rejected` in the refills table (the provider did not take it, or rejected it later: the workflow's
+ * flags.refillFailed; support can retry it, R-REFILL-SUPPORT).
  */
 export type OrderFlag = 'overdue' | 'stalled' | 'dispatch_uncertain' | 'cancel_requested' | 'refill_failed';
 export const ORDER_FLAGS: readonly OrderFlag[] = ['overdue', 'stalled', 'dispatch_uncertain', 'cancel_requested', 'refill_failed'];
@@ -329,7 +330,7 @@ function flagCondition(flag: OrderFlag): Prisma.OrderWhereInput {
     case 'dispatch_uncertain':
       return { status: 'dispatch_uncertain' };
     case 'refill_failed':
-      return { refills: { some: { status: 'failed' } } };
+      return { refills: { some: { status: { in: ['failed', 'rejected'] } } } };
     default:
       throw new TypeError(`listOrders: unknown flag ${JSON.stringify(flag)}`);
   }
