@@ -13,11 +13,11 @@
  * - mirrorOrder: updateOrderMirror never moves a status backwards, so a late retry is harmless.
  */
 import { countMoney, moneyCharged, moneyRefunded } from '../observability/metrics';
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AddOrderResult } from './provider';
 import type { OrderMirrorPatch } from './order-records';
-import type { EngineDeps, EngineLogger } from '../worker';
+import type { EngineDeps } from '../worker';
+import { activityLogger } from './activity-logger';
 import { ORDER_TASK_QUEUE, orderWorkflowId, providerSyncWorkflowId } from '../workflows/order-contract';
 import type { OrderInput, ProviderUpdate } from '../workflows/order-contract';
 import { REJECT_MESSAGES } from '../workflows/order-messages';
@@ -106,23 +106,6 @@ const UPSTREAM_STATUSES: ReadonlyArray<ProviderUpdate['status']> = ['pending', '
 export const debitKey = (orderId: number) => `order-${orderId}:debit`;
 export const refundKey = (orderId: number) => `order-${orderId}:refund`;
 
-const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
-
-/** The activity Context's logger inside Temporal; deps.logger (pino: meta first) outside. */
-function logger(deps: EngineDeps): EngineLogger {
-  try {
-    return Context.current().log;
-  } catch {
-    const pino = deps.logger;
-    if (!pino) return SILENT;
-    return {
-      info: (message, meta) => pino.info(meta ?? {}, message),
-      warn: (message, meta) => pino.warn(meta ?? {}, message),
-      error: (message, meta) => pino.error(meta ?? {}, message),
-    };
-  }
-}
-
 /** Wakes the provider's sync workflow so a newly placed order is polled soon. */
 export async function wakeProviderSync(deps: EngineDeps, providerId: number): Promise<void> {
   if (deps.wakeProviderSync) return deps.wakeProviderSync(providerId);
@@ -182,7 +165,7 @@ export function createOrderActivities(deps: EngineDeps) {
      * debit marks the row rejected, which frees the link.
      */
     async reserveAndDebit(input: OrderInput): Promise<ReserveAndDebitResult> {
-      const log = logger(deps);
+      const log = activityLogger(deps);
       const orderId = input.orderId;
       const workflowId = orderWorkflowId(orderId);
       let row = await orders.getOrder(orderId);
@@ -261,7 +244,7 @@ export function createOrderActivities(deps: EngineDeps) {
      * retry_later throws a retryable failure: the workflow's retry policy waits with backoff.
      */
     async dispatchOrder(orderId: number): Promise<DispatchResult> {
-      const log = logger(deps);
+      const log = activityLogger(deps);
       const claim = await prisma.$transaction(async (tx) => {
         const row = await lockOrder(tx, orderId);
         if (row.providerOrderId !== null) return { go: false as const, result: { kind: 'placed' as const, providerOrderId: row.providerOrderId, answer: null, replayed: true } };
@@ -340,7 +323,7 @@ export function createOrderActivities(deps: EngineDeps) {
      * land, the fence is reset for a new dispatch; several → support decides.
      */
     async findUpstreamOrder(orderId: number): Promise<FindUpstreamResult> {
-      const log = logger(deps);
+      const log = activityLogger(deps);
       const row = await orders.getOrder(orderId);
       if (!row) throw ApplicationFailure.nonRetryable(`order ${orderId} has no row`, ORDER_FAILURES.orderMissing);
       if (row.providerOrderId) {
@@ -388,7 +371,7 @@ export function createOrderActivities(deps: EngineDeps) {
 
     /** Asks the provider to cancel (an acknowledgement only; the end comes through the sync). */
     async cancelAtProvider(orderId: number): Promise<ProviderCancelResult> {
-      const log = logger(deps);
+      const log = activityLogger(deps);
       const row = await orders.getOrder(orderId);
       if (!row?.providerOrderId) return { accepted: false, error: 'the order is not at the provider' };
       const { client } = await providers.get(row.providerId);
@@ -411,7 +394,7 @@ export function createOrderActivities(deps: EngineDeps) {
           idempotencyKey: key,
           reason: input.reason ? `${input.rule}: ${input.reason}` : input.rule,
         });
-        logger(deps).info('refund posted', { orderId: input.orderId, amount: input.amount, rule: input.rule, replayed: posted.replayed });
+        activityLogger(deps).info('refund posted', { orderId: input.orderId, amount: input.amount, rule: input.rule, replayed: posted.replayed });
         if (!posted.replayed) countMoney(moneyRefunded, posted.entry.amount, { rule: input.rule });
         return { amount: posted.entry.amount, idempotencyKey: key, entryId: posted.entry.id, at: Date.parse(posted.entry.createdAt), replayed: posted.replayed };
       } catch (error) {
@@ -461,7 +444,7 @@ export function createOrderActivities(deps: EngineDeps) {
         }
         throw error;
       }
-      if (!result.applied) logger(deps).warn('mirror ignored a stale status', { orderId, patch, row: result.order.status });
+      if (!result.applied) activityLogger(deps).warn('mirror ignored a stale status', { orderId, patch, row: result.order.status });
       return { applied: result.applied };
     },
   };

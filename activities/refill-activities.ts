@@ -21,9 +21,9 @@
  *      with the provider's words; no answer (timeout, 5xx...) → failed, uncertain.
  * Refills never touch the balance: nothing here calls the ledger.
  */
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { EngineDeps, EngineLogger } from '../worker';
+import type { EngineDeps } from '../worker';
+import { activityLogger } from './activity-logger';
 import type { RefillCounts, RefillRequester, RefillUpdate } from '../workflows/order-contract';
 import { refillNeeded } from '../domain/refill-policy';
 import { ORDER_FAILURES, wakeProviderSync } from './order-activities';
@@ -70,22 +70,6 @@ export const REFILL_TEXT = {
   sentBefore: (attempt: number) =>
     `an earlier attempt (${attempt}) sent the refill and recorded no answer; the provider may have it: check before retrying`,
 } as const;
-
-const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
-
-function logger(deps: EngineDeps): EngineLogger {
-  try {
-    return Context.current().log;
-  } catch {
-    const pino = deps.logger;
-    if (!pino) return SILENT;
-    return {
-      info: (message, meta) => pino.info(meta ?? {}, message),
-      warn: (message, meta) => pino.warn(meta ?? {}, message),
-      error: (message, meta) => pino.error(meta ?? {}, message),
-    };
-  }
-}
 
 interface OrderForRefill {
   id: number;
@@ -159,11 +143,11 @@ export function createRefillActivities(deps: EngineDeps) {
       read = await client.readCount(provider.countSourceUrl, order.link);
     } catch (error) {
       // No usable answer: the provider decides (its refusal is passed on).
-      logger(deps).warn('refill: count source unavailable; sending without the count check', { orderId: order.id, error: String(error) });
+      activityLogger(deps).warn('refill: count source unavailable; sending without the count check', { orderId: order.id, error: String(error) });
       return null;
     }
     if ('error' in read) {
-      logger(deps).warn('refill: count source answered an error; sending without the count check', { orderId: order.id, error: read.error });
+      activityLogger(deps).warn('refill: count source answered an error; sending without the count check', { orderId: order.id, error: read.error });
       return null;
     }
     return { startCount: check.startCount, quantity: check.quantity, currentCount: read.count };
@@ -197,7 +181,7 @@ export function createRefillActivities(deps: EngineDeps) {
   return {
     /** See the file comment. Idempotent per (order, request id, attempt). */
     async sendRefill(input: SendRefillInput): Promise<SendRefillResult> {
-      const log = logger(deps);
+      const log = activityLogger(deps);
       const order = await loadOrder(input.orderId);
       let measured: RefillCounts | null = null;
       if (input.check) {
