@@ -5,7 +5,6 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { Worker } from '@temporalio/worker';
 import {
   createProviderSyncActivities,
   needsSignal,
@@ -14,52 +13,35 @@ import {
 } from '../../activities/provider-sync-activities';
 import { createProviderDirectory } from '../../activities/provider-directory';
 import { ProviderUnavailableError } from '../../activities/provider';
-import { ORDER_TASK_QUEUE } from '../../workflows/order-contract';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { bundleWorkflows, startTestTemporal, type TestTemporal } from '../support/temporal';
+import type { TestDatabase } from '../support/database';
+import type { TestTemporal } from '../support/temporal';
 import { closedPort } from '../provider/helpers';
 import {
   addScenario,
   capturingLogger,
   seedCatalogue,
   seedOrders,
-  startSim,
   startStandIns,
   syncRows,
   updatesOf,
   type Sim,
+  startSyncHarness,
+  type SyncHarness,
 } from './provider-sync-fixtures';
 
 let db: TestDatabase;
 let sim: Sim;
 let temporal: TestTemporal;
-let worker: Worker;
-let workerRun: Promise<void>;
 let activities: ReturnType<typeof createProviderSyncActivities>;
+let harness: SyncHarness;
 const captured = capturingLogger();
 
 beforeAll(async () => {
-  [db, sim, temporal] = await Promise.all([createTestDatabase(), startSim(), startTestTemporal()]);
-  worker = await Worker.create({
-    connection: temporal.env.nativeConnection,
-    taskQueue: ORDER_TASK_QUEUE,
-    workflowBundle: await bundleWorkflows(require.resolve('./provider-sync-test-workflows')),
-  });
-  workerRun = worker.run();
-  activities = createProviderSyncActivities({
-    prisma: db.prisma,
-    providers: createProviderDirectory(db.prisma, { timeoutMs: 5_000 }),
-    temporal: temporal.env.client,
-  });
+  harness = await startSyncHarness();
+  ({ db, sim, temporal, activities } = harness);
 });
 
-afterAll(async () => {
-  worker?.shutdown();
-  await workerRun;
-  await temporal?.teardown();
-  await sim?.close();
-  await db?.drop();
-});
+afterAll(async () => harness?.stop());
 
 /** One round, in a (mocked) activity Context whose logger we read. */
 function round(providerId: number, maxOrders = 1000, acts = activities): Promise<PollProviderRoundResult> {

@@ -10,6 +10,11 @@ import type { ProviderSimulator, Scenario, VirtualClock } from '../../provider-s
 import { ORDER_TASK_QUEUE, orderWorkflowId } from '../../workflows/order-contract';
 import type { ProviderUpdate } from '../../workflows/order-contract';
 import type { orderStandIn } from './provider-sync-test-workflows';
+import { Worker } from '@temporalio/worker';
+import { createProviderDirectory } from '../../activities/provider-directory';
+import { createProviderSyncActivities } from '../../activities/provider-sync-activities';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { bundleWorkflows, startTestTemporal, type TestTemporal } from '../support/temporal';
 
 export interface Sim {
   sim: ProviderSimulator;
@@ -174,5 +179,46 @@ export function capturingLogger() {
   return {
     lines,
     logger: { log: (level: string, message: string, meta?: Record<string, unknown>) => lines.push({ level, message, meta }), trace: at('TRACE'), debug: at('DEBUG'), info: at('INFO'), warn: at('WARN'), error: at('ERROR') },
+  };
+}
+
+/**
+ * What the provider-sync activity tests share: a test database, the simulator, Temporal with a
+ * worker running the stand-in order workflows, and the activities under test. Call in beforeAll;
+ * stop() in afterAll.
+ */
+export interface SyncHarness {
+  db: TestDatabase;
+  sim: Sim;
+  temporal: TestTemporal;
+  activities: ReturnType<typeof createProviderSyncActivities>;
+  stop(): Promise<void>;
+}
+
+export async function startSyncHarness(): Promise<SyncHarness> {
+  const [db, sim, temporal] = await Promise.all([createTestDatabase(), startSim(), startTestTemporal()]);
+  const worker = await Worker.create({
+    connection: temporal.env.nativeConnection,
+    taskQueue: ORDER_TASK_QUEUE,
+    workflowBundle: await bundleWorkflows(require.resolve('./provider-sync-test-workflows')),
+  });
+  const workerRun = worker.run();
+  const activities = createProviderSyncActivities({
+    prisma: db.prisma,
+    providers: createProviderDirectory(db.prisma, { timeoutMs: 5_000 }),
+    temporal: temporal.env.client,
+  });
+  return {
+    db,
+    sim,
+    temporal,
+    activities,
+    stop: async () => {
+      worker.shutdown();
+      await workerRun;
+      await temporal.teardown();
+      await sim.close();
+      await db.drop();
+    },
   };
 }

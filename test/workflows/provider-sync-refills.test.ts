@@ -6,45 +6,36 @@
  * over HTTP, and stand-in order workflows on the in-memory Temporal server that record the signals.
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { createProviderSyncActivities, type PollProviderRoundResult } from '../../activities/provider-sync-activities';
-import { createProviderDirectory } from '../../activities/provider-directory';
-import { ORDER_TASK_QUEUE } from '../../workflows/order-contract';
 import type { RefillUpdate } from '../../workflows/order-contract';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { bundleWorkflows, startTestTemporal, type TestTemporal } from '../support/temporal';
-import { capturingLogger, seedCatalogue, seedOrders, startSim, startStandIns, type Catalogue, type SeededOrder, type Sim, type StandIn } from './provider-sync-fixtures';
+import type { TestDatabase } from '../support/database';
+import type { TestTemporal } from '../support/temporal';
+import {
+  capturingLogger,
+  seedCatalogue,
+  seedOrders,
+  startStandIns,
+  startSyncHarness,
+  type Catalogue,
+  type SeededOrder,
+  type Sim,
+  type StandIn,
+  type SyncHarness,
+} from './provider-sync-fixtures';
 
 let db: TestDatabase;
 let sim: Sim;
 let temporal: TestTemporal;
-let worker: Worker;
-let workerRun: Promise<void>;
 let activities: ReturnType<typeof createProviderSyncActivities>;
+let harness: SyncHarness;
 const captured = capturingLogger();
 
 beforeAll(async () => {
-  [db, sim, temporal] = await Promise.all([createTestDatabase(), startSim(), startTestTemporal()]);
-  worker = await Worker.create({
-    connection: temporal.env.nativeConnection,
-    taskQueue: ORDER_TASK_QUEUE,
-    workflowBundle: await bundleWorkflows(require.resolve('./provider-sync-test-workflows')),
-  });
-  workerRun = worker.run();
-  activities = createProviderSyncActivities({
-    prisma: db.prisma,
-    providers: createProviderDirectory(db.prisma, { timeoutMs: 5_000 }),
-    temporal: temporal.env.client,
-  });
+  harness = await startSyncHarness();
+  ({ db, sim, temporal, activities } = harness);
 });
 
-afterAll(async () => {
-  worker?.shutdown();
-  await workerRun;
-  await temporal?.teardown();
-  await sim?.close();
-  await db?.drop();
-});
+afterAll(async () => harness?.stop());
 
 function round(providerId: number): Promise<PollProviderRoundResult> {
   const env = new MockActivityEnvironment({ activityType: 'pollProviderRound' }, { logger: captured.logger });
