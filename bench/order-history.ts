@@ -16,15 +16,10 @@
  * Figures only: the answers ("equal", "under 40") are printed, not asserted; exit 1 only when
  * something failed to run.
  */
-import { Client } from 'pg';
 import type { temporal as proto } from '@temporalio/proto';
-import { ensurePrismaClient } from '../db/generate';
-import { migrate } from '../db/migrate';
-import { startPostgres, withDatabase } from '../db/postgres';
-import type { RunningPostgres } from '../db/postgres';
-import { startTestEngine } from '../test/support/engine';
 import type { TestEngine } from '../test/support/engine';
-import { describeTemporalKind, eventName, temporalKindFromEnvironment } from '../test/support/temporal';
+import { eventName } from '../test/support/temporal';
+import { withTestEngine } from './with-test-engine';
 import { ORDER_MESSAGES } from '../workflows/order-contract';
 
 const HOUR = 3_600_000;
@@ -40,23 +35,7 @@ interface Measured {
 }
 
 async function main(): Promise<void> {
-  // A real server (TEMPORAL_ADDRESS) cannot skip time: 5 days would be 5 days. Always the in-memory one
-  // (or the official test server when TEMPORAL_TEST_SERVER_PATH names it: it skips time too).
-  delete process.env.TEMPORAL_ADDRESS;
-  ensurePrismaClient();
-
-  let pg: RunningPostgres | undefined;
-  let engine: TestEngine | undefined;
-  try {
-    pg = await startPostgres({ ephemeral: true, ignoreDatabaseUrl: true });
-    await createTemplate(pg.url);
-    // What jest's global setup publishes for createTestDatabase (test/support/database.ts).
-    process.env.TEST_PG_ADMIN_URL = pg.url;
-    process.env.TEST_PG_TEMPLATE = TEMPLATE;
-    process.env.TEST_PG_RUN_ID = `bench${process.pid}`;
-
-    engine = await startTestEngine();
-    console.log(`Temporal: ${describeTemporalKind(temporalKindFromEnvironment())}`);
+  await withTestEngine(TEMPLATE, async (engine) => {
     console.log(
       `progress: the "${ORDER_MESSAGES.providerUpdate}" signal (ORDER_MESSAGES.providerUpdate) sent by this script as the ` +
         'provider sync sends it (in_progress with the start count, then the final status; the real sync workflow is not ' +
@@ -88,10 +67,7 @@ async function main(): Promise<void> {
         (missing.length > 0 ? `; and lacks ${missing.join(', ')}` : '') +
         ' (the R-PARTIAL refund activity)',
     );
-  } finally {
-    await engine?.shutdown();
-    await pg?.stop();
-  }
+  });
 }
 
 /** One order of a fresh user: placed, dispatched, started, `deliveryMs` of skipped time, finished. */
@@ -128,17 +104,6 @@ async function deliver(engine: TestEngine, label: string, deliveryMs: number, fi
     spanMs: events.length > 1 ? eventMs(events[events.length - 1]!) - eventMs(events[0]!) : 0,
     status: state.status,
   };
-}
-
-async function createTemplate(adminUrl: string): Promise<void> {
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${TEMPLATE}`);
-  } finally {
-    await admin.end();
-  }
-  await migrate(withDatabase(adminUrl, TEMPLATE));
 }
 
 function eventMs(event: proto.api.history.v1.IHistoryEvent): number {

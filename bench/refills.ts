@@ -14,15 +14,10 @@
  *
  * Figures only: nothing is asserted; exit 1 only when something failed to run.
  */
-import { Client } from 'pg';
 import type { temporal as proto } from '@temporalio/proto';
-import { ensurePrismaClient } from '../db/generate';
-import { migrate } from '../db/migrate';
-import { startPostgres, withDatabase } from '../db/postgres';
-import type { RunningPostgres } from '../db/postgres';
-import { startTestEngine } from '../test/support/engine';
 import type { TestEngine } from '../test/support/engine';
-import { describeTemporalKind, eventName, temporalKindFromEnvironment } from '../test/support/temporal';
+import { eventName } from '../test/support/temporal';
+import { withTestEngine } from './with-test-engine';
 import { requestRefill } from '../worker/order-client';
 import { refillUpdateSignal } from '../workflows/order-messages';
 import { REFILLS_PER_RUN, RUN_MAX_AGE_MS } from '../workflows/order-workflow';
@@ -41,18 +36,7 @@ interface Chain {
 }
 
 async function main(): Promise<void> {
-  delete process.env.TEMPORAL_ADDRESS; // time skipping is needed: a real server would take a year
-  ensurePrismaClient();
-  let pg: RunningPostgres | undefined;
-  let engine: TestEngine | undefined;
-  try {
-    pg = await startPostgres({ ephemeral: true, ignoreDatabaseUrl: true });
-    await createTemplate(pg.url);
-    process.env.TEST_PG_ADMIN_URL = pg.url;
-    process.env.TEST_PG_TEMPLATE = TEMPLATE;
-    process.env.TEST_PG_RUN_ID = `bench${process.pid}`;
-    engine = await startTestEngine();
-    console.log(`Temporal: ${describeTemporalKind(temporalKindFromEnvironment())}`);
+  await withTestEngine(TEMPLATE, async (engine) => {
     console.log(
       `simulated with time skipping: one refill every 7 days (request → provider refill → refillUpdate signals), ` +
         `continue-as-new every ${REFILLS_PER_RUN} refills or ${RUN_MAX_AGE_MS / DAY} days of a run`,
@@ -90,10 +74,7 @@ async function main(): Promise<void> {
           `(a middle run of the 365-day chain: ${perRun.toFixed(0)} events with ~${refillsPerRun.toFixed(1)} refills; a quiet run: ${quietRun})`,
       );
     }
-  } finally {
-    await engine?.shutdown();
-    await pg?.stop();
-  }
+  });
 }
 
 async function service(engine: TestEngine, name: string, refill: { refillKind: string; refillDays: number | null }): Promise<number> {
@@ -165,17 +146,6 @@ async function chain(engine: TestEngine, orderId: number, firstRunId: string): P
       : undefined;
   }
   return { runs };
-}
-
-async function createTemplate(adminUrl: string): Promise<void> {
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${TEMPLATE}`);
-  } finally {
-    await admin.end();
-  }
-  await migrate(withDatabase(adminUrl, TEMPLATE));
 }
 
 main().then(
