@@ -258,13 +258,7 @@ export function createProviderSyncActivities(deps: ProviderSyncDeps) {
     heartbeat: (details?: unknown) => void,
   ): Promise<void> {
     const rows = await selectRefills(providerId, limit);
-    const byProviderId = new Map<string, FollowedRefill[]>();
-    for (const row of rows) {
-      const key = row.providerRefillId.trim();
-      const list = byProviderId.get(key);
-      if (list) list.push(row);
-      else byProviderId.set(key, [row]);
-    }
+    const byProviderId = groupBy(rows, (row) => row.providerRefillId.trim());
     for (const batch of chunks([...byProviderId.keys()], MAX_IDS_PER_CALL)) {
       const answers = await client.refillStatuses(batch);
       result.refillCalls += 1;
@@ -402,13 +396,7 @@ export function createProviderSyncActivities(deps: ProviderSyncDeps) {
       };
 
       // One provider order id may (by mistake upstream) belong to two rows: ask once, apply to both.
-      const byProviderId = new Map<string, FollowedRow[]>();
-      for (const row of rows) {
-        const key = row.providerOrderId.trim();
-        const list = byProviderId.get(key);
-        if (list) list.push(row);
-        else byProviderId.set(key, [row]);
-      }
+      const byProviderId = groupBy(rows, (row) => row.providerOrderId.trim());
 
       for (const batch of chunks([...byProviderId.keys()], MAX_IDS_PER_CALL)) {
         // A throw here (no usable answer) fails the attempt; batches done so far stay written.
@@ -518,3 +506,15 @@ export function createProviderSyncActivities(deps: ProviderSyncDeps) {
 }
 
 export type ProviderSyncActivities = ReturnType<typeof createProviderSyncActivities>;
+
+/** Rows by the provider's id for them: one id may (by mistake upstream) belong to two rows. */
+function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const list = groups.get(k);
+    if (list) list.push(row);
+    else groups.set(k, [row]);
+  }
+  return groups;
+}
