@@ -15,7 +15,7 @@
 import { countMoney, moneyCharged, moneyRefunded } from '../observability/metrics';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AddOrderResult } from './provider';
-import type { OrderMirrorPatch } from './order-records';
+import type { CreateOrderInput, OrderMirrorPatch } from './order-records';
 import type { EngineDeps } from '../worker';
 import { activityLogger } from './activity-logger';
 import { ORDER_TASK_QUEUE, orderWorkflowId, providerSyncWorkflowId } from '../workflows/order-contract';
@@ -103,6 +103,27 @@ export const ORDER_FAILURES = {
 
 const UPSTREAM_STATUSES: ReadonlyArray<ProviderUpdate['status']> = ['pending', 'in_progress', 'completed', 'partial', 'canceled'];
 
+/** The order's row as placement inserts it: the order input's snapshot (R-PRICE-SNAPSHOT). */
+export function orderRowOf(input: OrderInput, workflowId: string): CreateOrderInput {
+  return {
+    id: input.orderId,
+    workflowId,
+    userId: input.userId,
+    serviceId: input.serviceId,
+    providerId: input.providerId,
+    link: input.link,
+    linkKey: input.linkKey,
+    quantity: input.quantity,
+    rate: input.rate,
+    charge: input.charge,
+    refillKind: input.guarantee.kind,
+    refillDays: input.guarantee.kind === 'days' ? input.guarantee.days : null,
+    cancelable: input.cancelable,
+    idempotencyKey: input.idempotencyKey ?? null,
+    requestHash: input.requestHash ?? null,
+  };
+}
+
 export const debitKey = (orderId: number) => `order-${orderId}:debit`;
 export const refundKey = (orderId: number) => `order-${orderId}:refund`;
 
@@ -188,23 +209,7 @@ export function createOrderActivities(deps: EngineDeps) {
       }
 
       if (!row) {
-        const created = await orders.createOrder({
-          id: orderId,
-          workflowId,
-          userId: input.userId,
-          serviceId: input.serviceId,
-          providerId: input.providerId,
-          link: input.link,
-          linkKey: input.linkKey,
-          quantity: input.quantity,
-          rate: input.rate,
-          charge: input.charge,
-          refillKind: input.guarantee.kind,
-          refillDays: input.guarantee.kind === 'days' ? input.guarantee.days : null,
-          cancelable: input.cancelable,
-          idempotencyKey: input.idempotencyKey ?? null,
-          requestHash: input.requestHash ?? null,
-        });
+        const created = await orders.createOrder(orderRowOf(input, workflowId));
         if (!created.ok) {
           log.info('placement refused: link busy', { orderId, holderOrderId: created.holderOrderId });
           return {

@@ -5,6 +5,7 @@
 // CHECK), the placement answer, cancel validation with domain/cancel-policy, refill validation with
 // domain/refill-policy (an accepted refill is a refills row, never sent anywhere), the state query.
 // The end-to-end tests (orders-e2e.test.ts) run the same routes against the real workflow.
+import { orderRowOf } from '../../../activities/order-activities';
 import {
   ApplicationFailure,
   WithStartWorkflowOperation,
@@ -85,23 +86,7 @@ export function fakeTemporal(deps: { ledger: Ledger; orders: OrderRecords; prism
   const fake: FakeTemporal = { client: undefined as unknown as Client, calls, started, close: (id) => void closed.add(id) };
 
   async function runPlacement(workflowId: string, input: OrderInput): Promise<PlacementResult> {
-    const created = await orders.createOrder({
-      id: input.orderId,
-      workflowId,
-      userId: input.userId,
-      serviceId: input.serviceId,
-      providerId: input.providerId,
-      link: input.link,
-      linkKey: input.linkKey,
-      quantity: input.quantity,
-      rate: input.rate,
-      charge: input.charge,
-      refillKind: input.guarantee.kind,
-      refillDays: input.guarantee.kind === 'days' ? input.guarantee.days : null,
-      cancelable: input.cancelable,
-      idempotencyKey: input.idempotencyKey,
-      requestHash: input.requestHash,
-    });
+    const created = await orders.createOrder(orderRowOf(input, workflowId));
     if (!created.ok) {
       closed.add(workflowId);
       return { accepted: false, code: 'link_busy', message: `active order for this link: ${created.holderOrderId}`, holderOrderId: created.holderOrderId };
