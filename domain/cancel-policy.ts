@@ -71,3 +71,31 @@ export function decideCancel(input: CancelInput): CancelDecision {
       `more than 10 days after it was placed (after ${isoInstant(placedAt + STALLED_AFTER_MS)})`,
   );
 }
+
+/** Support's cancels: whatever the service's cancel flag, with (full_refund) or without (no_refund) a refund. */
+export type SupportCancelMode = 'full_refund' | 'no_refund';
+
+export interface SupportCancelInput {
+  status: OrderStatus;
+  mode: SupportCancelMode;
+  /** The stated reason: required for no_refund (R-CANCEL-NO-REFUND), kept for both. */
+  reason: string | undefined;
+  /** A support cancel already accepted and being carried out. */
+  supportCancelInFlight: boolean;
+}
+
+/**
+ * Whether support's cancel is accepted. Any order that is paid and not final may be canceled,
+ * started or not, cancelable service or not, dispatch uncertain or not; a user's cancel waiting for
+ * the provider does not stand in the way (support's decision replaces it).
+ */
+export function decideSupportCancel(input: SupportCancelInput): CancelDecision {
+  const rule: RuleId = input.mode === 'no_refund' ? 'R-CANCEL-NO-REFUND' : 'R-CANCEL-FULL';
+  if (input.mode === 'no_refund' && (input.reason === undefined || input.reason.trim() === '')) {
+    return refuse('R-CANCEL-NO-REFUND', 'a cancel without refund needs a stated reason');
+  }
+  const fixed = NOT_CANCELABLE[input.status];
+  if (fixed && input.status !== 'dispatch_uncertain') return fixed;
+  if (input.supportCancelInFlight) return refuse(rule, 'a cancel by support is already being carried out');
+  return { allowed: true, rule };
+}

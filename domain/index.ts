@@ -10,3 +10,4 @@ export * from './start-window';
 export * from './cancel-policy';
 export * from './refund';
 export * from './refill-policy';
+export * from './substitute';

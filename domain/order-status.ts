@@ -53,7 +53,8 @@ export function isActive(status: OrderStatus): boolean {
  * "In progress" (it happens) does not move the order back; the workflow ignores it.
  * The one pair of mutual moves is pending <-> dispatch_uncertain: both mean "paid, not
  * started"; uncertainty is entered when a dispatch's outcome is unknown and left when
- * it is resolved, and a re-dispatch may be uncertain again.
+ * it is resolved, and a re-dispatch may be uncertain again. in_progress -> pending is
+ * support's move to another provider (R-SUBSTITUTE), never a provider's report.
  * pending may jump straight to a final status: a provider can start and finish (or
  * cancel) between two polls. `rejected` is reachable only from `new`: once the debit
  * succeeded, the way out is canceled, with its refund.
@@ -62,7 +63,9 @@ const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   new: ['pending', 'rejected'],
   pending: ['dispatch_uncertain', 'in_progress', 'completed', 'partial', 'canceled'],
   dispatch_uncertain: ['pending', 'in_progress', 'completed', 'partial', 'canceled'],
-  in_progress: ['completed', 'partial', 'canceled'],
+  // in_progress -> pending only by a move (R-SUBSTITUTE): the rest goes to a new provider, which has
+  // not started yet. Providers never move an order back (the workflow ignores their "Pending").
+  in_progress: ['pending', 'completed', 'partial', 'canceled'],
   completed: [],
   partial: [],
   canceled: [],

@@ -24,5 +24,6 @@ export type RuleId =
   | 'R-REFILL-NEED'
   | 'R-REFILL-VOID'
   | 'R-REFILL-SUPPORT'
+  | 'R-SUBSTITUTE'
   | 'R-BLOCKED'
   | 'R-BALANCE';

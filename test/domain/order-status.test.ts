@@ -43,8 +43,11 @@ describe('order statuses', () => {
     expect(canTransition(from, to)).toBe(true);
   });
 
+  it('R-SUBSTITUTE: in_progress -> pending is allowed (a move sends the rest to a provider that has not started)', () => {
+    expect(canTransition('in_progress', 'pending')).toBe(true);
+  });
+
   it.each([
-    ['in_progress', 'pending'],
     ['in_progress', 'dispatch_uncertain'],
     ['pending', 'new'],
     ['pending', 'rejected'],
@@ -57,13 +60,14 @@ describe('order statuses', () => {
     expect(canTransition(from, to)).toBe(false);
   });
 
-  it('STATUS: every allowed move goes forward; the only two-way pair is pending <-> dispatch_uncertain', () => {
+  it('STATUS: every allowed move goes forward but a move (in_progress -> pending); the only two-way pair is pending <-> dispatch_uncertain', () => {
     const rank: Record<OrderStatus, number> = {
       new: 0, pending: 1, dispatch_uncertain: 1, in_progress: 2, completed: 3, partial: 3, canceled: 3, rejected: 3,
     };
     for (const from of ORDER_STATUSES) {
       for (const to of ORDER_STATUSES) {
         if (!canTransition(from, to)) continue;
+        if (from === 'in_progress' && to === 'pending') continue; // R-SUBSTITUTE
         expect(rank[to]).toBeGreaterThanOrEqual(rank[from]);
         if (rank[to] === rank[from]) expect([from, to].sort()).toEqual(['dispatch_uncertain', 'pending']);
       }
