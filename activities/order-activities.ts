@@ -11,6 +11,8 @@
  *   so a late dispatch attempt can never place an order that was canceled meanwhile.
  * - refundOrder: one ledger entry per order, key `order-<id>:refund` (R-PARTIAL, R-CANCEL-FULL).
  * - mirrorOrder: updateOrderMirror never moves a status backwards, so a late retry is harmless.
+ * - switchService (R-SUBSTITUTE) moves the row to another service under the same lock as the
+ *   dispatch fence: it refuses while an `add` may be in flight, and a retry finds the move done.
  */
 import { countMoney, moneyCharged, moneyRefunded } from '../observability/metrics';
 import { ApplicationFailure } from '@temporalio/common';
@@ -64,6 +66,23 @@ export type FindUpstreamResult =
   | { kind: 'none' }
   | { kind: 'unsupported' }
   | { kind: 'ambiguous'; candidates: string[] };
+
+/** What switchService found: moved, or an upstream order it must not leave behind. */
+export type SwitchResult =
+  | { kind: 'switched' }
+  /** A dispatch to the old service landed meanwhile: that upstream order must be stopped first. */
+  | { kind: 'placed'; providerOrderId: string }
+  /** An `add` to the old service may be in flight: resolve the dispatch first. */
+  | { kind: 'uncertain' };
+
+export interface SwitchServiceInput {
+  serviceId: number;
+  providerId: number;
+  /** Units the new provider gets (the part still undelivered). */
+  quantity: number;
+  /** The upstream order being left (stopped by now), or null when none was placed. */
+  fromProviderOrderId: string | null;
+}
 
 export type AttachResult = { attached: true } | { attached: false; reason: string };
 
@@ -156,7 +175,8 @@ export function createOrderActivities(deps: EngineDeps) {
   async function lockOrder(tx: Parameters<Parameters<typeof prisma.$transaction>[0]>[0], orderId: number): Promise<DispatchRow> {
     const rows = await tx.$queryRaw<DispatchRow[]>`
       SELECT o.status, o.dispatch_state AS "dispatchState", o.dispatch_attempt AS "dispatchAttempt",
-             o.provider_order_id AS "providerOrderId", o.provider_id AS "providerId", o.link, o.quantity,
+             o.provider_order_id AS "providerOrderId", o.provider_id AS "providerId", o.link,
+             COALESCE(o.dispatch_quantity, o.quantity) AS quantity,
              s.provider_service_id AS "providerServiceId"
         FROM orders o JOIN services s ON s.id = o.service_id
        WHERE o.id = ${orderId}
@@ -374,6 +394,42 @@ export function createOrderActivities(deps: EngineDeps) {
       await prisma.order.updateMany({ where: { id: orderId, providerOrderId: null }, data: { dispatchState: null } });
     },
 
+    /**
+     * R-SUBSTITUTE: the row goes to another service and provider with the quantity still owed; the
+     * dispatch fence and the sync's bookkeeping start afresh, so the next dispatch sends to the new
+     * provider and the old upstream order is no longer followed.
+     */
+    async switchService(orderId: number, input: SwitchServiceInput): Promise<SwitchResult> {
+      const result = await prisma.$transaction(async (tx) => {
+        const row = await lockOrder(tx, orderId);
+        const current = await tx.order.findUniqueOrThrow({ where: { id: orderId }, select: { serviceId: true, dispatchQuantity: true } });
+        if (current.serviceId === input.serviceId && row.providerOrderId === null && current.dispatchQuantity === input.quantity) {
+          return { kind: 'switched' as const }; // a retry of a switch that committed
+        }
+        if (row.providerOrderId !== input.fromProviderOrderId) {
+          return row.providerOrderId === null ? { kind: 'switched' as const } : { kind: 'placed' as const, providerOrderId: row.providerOrderId };
+        }
+        if (row.providerOrderId === null && row.dispatchState === 'sending') return { kind: 'uncertain' as const };
+        await tx.order.update({
+          where: { id: orderId },
+          data: {
+            serviceId: input.serviceId,
+            providerId: input.providerId,
+            dispatchQuantity: input.quantity,
+            providerOrderId: null,
+            dispatchState: null,
+            upstreamStatus: null,
+            upstreamStartCount: null,
+            upstreamRemains: null,
+            lastCheckedAt: null,
+          },
+        });
+        return { kind: 'switched' as const };
+      });
+      activityLogger(deps).info('order moved to another service', { orderId, ...input, result: result.kind });
+      return result;
+    },
+
     /** Asks the provider to cancel (an acknowledgement only; the end comes through the sync). */
     async cancelAtProvider(orderId: number): Promise<ProviderCancelResult> {
       const log = activityLogger(deps);
@@ -420,12 +476,14 @@ export function createOrderActivities(deps: EngineDeps) {
     async upstreamState(orderId: number): Promise<ProviderUpdate | null> {
       const row = await prisma.order.findUnique({
         where: { id: orderId },
-        select: { upstreamStatus: true, upstreamStartCount: true, upstreamRemains: true, lastCheckedAt: true },
+        select: { upstreamStatus: true, upstreamStartCount: true, upstreamRemains: true, lastCheckedAt: true, providerId: true, providerOrderId: true },
       });
       const status = row?.upstreamStatus;
       if (!row || !status || !UPSTREAM_STATUSES.includes(status as ProviderUpdate['status'])) return null;
       return {
         status: status as ProviderUpdate['status'],
+        providerId: row.providerId,
+        ...(row.providerOrderId !== null ? { providerOrderId: row.providerOrderId } : {}),
         startCount: row.upstreamStartCount,
         remains: row.upstreamRemains,
         observedAt: (row.lastCheckedAt ?? new Date()).getTime(),

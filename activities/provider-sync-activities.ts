@@ -338,15 +338,23 @@ export function createProviderSyncActivities(deps: ProviderSyncDeps) {
    */
   const writeAnswered = async (answered: Answered[], checkedAt: Date) => {
     if (answered.length === 0) return;
-    const rows = answered.map(({ row, info }) => ({ id: row.id, status: info.status, start_count: info.startCount, remains: info.remains }));
+    const rows = answered.map(({ row, info }) => ({
+      id: row.id,
+      provider_order_id: row.providerOrderId,
+      status: info.status,
+      start_count: info.startCount,
+      remains: info.remains,
+    }));
+    // Only while the row still holds the upstream order asked about: an order moved to another
+    // provider meanwhile (R-SUBSTITUTE) starts its bookkeeping afresh and must not inherit this.
     await prisma.$executeRaw`
       UPDATE orders AS o
          SET upstream_status      = u.status,
              upstream_start_count = COALESCE(o.upstream_start_count, u.start_count),
              upstream_remains     = u.remains,
              last_checked_at      = ${checkedAt}
-        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS u(id int, status text, start_count int, remains int)
-       WHERE o.id = u.id`;
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS u(id int, provider_order_id text, status text, start_count int, remains int)
+       WHERE o.id = u.id AND o.provider_order_id = u.provider_order_id`;
   };
 
   /** Orders the provider answered with an error: to the back of the queue, upstream state untouched. */
@@ -449,6 +457,8 @@ export function createProviderSyncActivities(deps: ProviderSyncDeps) {
           async ({ row, info }) => {
             const update: ProviderUpdate = {
               status: info.status,
+              providerId,
+              providerOrderId: row.providerOrderId,
               startCount: info.startCount,
               remains: info.remains,
               raw: info.raw,

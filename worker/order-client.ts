@@ -18,20 +18,27 @@ import { ORDER_TASK_QUEUE, orderWorkflowId } from '../workflows/order-contract';
 import type {
   CancelRequest,
   CancelResult,
+  DispatchResolution,
+  MoveRequest,
+  MoveResult,
   OrderInput,
   OrderState,
   PlacementResult,
   RefillRequest,
   RefillResult,
+  ResolveDispatchResult,
   RetryRefillRequest,
 } from '../workflows/order-contract';
 import {
   CANCEL_REFUSED_FAILURE,
   PLACEMENT_UPDATE_ID,
   REFILL_REFUSED_FAILURE,
+  SUPPORT_REFUSED_FAILURE,
   cancelUpdate,
+  moveUpdate,
   placementUpdate,
   refillRequestUpdate,
+  resolveDispatchUpdate,
   retryRefillUpdate,
   stateQuery,
 } from '../workflows/order-messages';
@@ -204,4 +211,41 @@ export function refillRefusal(error: unknown): RefillResult | null {
   if (!(cause instanceof ApplicationFailure) || cause.type !== REFILL_REFUSED_FAILURE) return null;
   const detail = cause.details?.[0] as RefillResult | undefined;
   return detail ?? { accepted: false, rule: 'R-REFILL-STATUS', reason: cause.message };
+}
+
+/**
+ * Support's `move` update (R-SUBSTITUTE), refusals as { accepted: false }. The answer comes once the
+ * move started: switched at once (nothing at the old provider) or the old upstream order asked to
+ * cancel; the rest follows in the order's state (`moves`). Update id `move-<requestId>`.
+ */
+export async function moveOrder(client: Client, orderId: number, request: MoveRequest): Promise<MoveResult> {
+  try {
+    return await orderHandle(client, orderId).executeUpdate(moveUpdate, { args: [request], updateId: `move-${request.requestId}` });
+  } catch (error) {
+    const refused = supportRefusal<MoveResult>(error);
+    if (refused) return refused;
+    throw error;
+  }
+}
+
+/** Support's `resolveDispatch` update for a `dispatch_uncertain` order, refusals as { accepted: false }. */
+export async function resolveDispatch(client: Client, orderId: number, resolution: DispatchResolution): Promise<ResolveDispatchResult> {
+  try {
+    return await orderHandle(client, orderId).executeUpdate(resolveDispatchUpdate, {
+      args: [resolution],
+      ...(resolution.requestId ? { updateId: `resolve-${resolution.requestId}` } : {}),
+    });
+  } catch (error) {
+    const refused = supportRefusal<ResolveDispatchResult>(error);
+    if (refused) return refused;
+    throw error;
+  }
+}
+
+/** The result carried by a move's or a resolution's validator refusal, or null for any other error. */
+function supportRefusal<T extends { accepted: boolean }>(error: unknown): T | null {
+  if (!(error instanceof WorkflowUpdateFailedError)) return null;
+  const cause = error.cause;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== SUPPORT_REFUSED_FAILURE) return null;
+  return (cause.details?.[0] as T | undefined) ?? ({ accepted: false, rule: 'R-SUBSTITUTE', reason: cause.message } as unknown as T);
 }

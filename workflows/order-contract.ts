@@ -47,6 +47,12 @@ export type PlacementResult =
 /** What the provider sync tells an order when its upstream state changed. */
 export interface ProviderUpdate {
   status: 'pending' | 'in_progress' | 'completed' | 'partial' | 'canceled';
+  /**
+   * The upstream order the answer is about. An order moved to another provider (R-SUBSTITUTE)
+   * ignores a late answer about its old upstream order. Absent in updates from older senders.
+   */
+  providerId?: number;
+  providerOrderId?: string;
   startCount: number | null;
   remains: number | null;
   /** The provider's answer as received, for the order's "last provider answer". */
@@ -55,23 +61,106 @@ export interface ProviderUpdate {
   observedAt: number;
 }
 
+/**
+ * How a cancel treats the order and its charge.
+ * - terms: the user's rules (domain decideCancel: R-CANCEL-REQUEST, R-CANCEL-STALLED); the refund
+ *   follows the final status. What a user's cancel and a block's cancels use.
+ * - full_refund (support, admin): canceled now, whatever the service's cancel flag, whole charge
+ *   back (R-CANCEL-FULL); the provider is asked to drop the order afterwards.
+ * - no_refund (support, admin): canceled now without a refund, for an order that breaks the rules
+ *   (R-CANCEL-NO-REFUND); the reason is required and kept.
+ */
+export type CancelMode = 'terms' | 'full_refund' | 'no_refund';
+
 export interface CancelRequest {
-  /** Who asks: the owning user, or support (issue 6 adds support's extra powers). */
+  /** Who asks: the owning user, or support/admin. */
   requestedBy: { kind: 'user' | 'support' | 'admin'; userId: number; apiKeyId?: number };
   reason?: string;
   /** Client-chosen id so a retried request is one cancel. */
   requestId?: string;
+  /** Default 'terms'. */
+  mode?: CancelMode;
 }
 
 export type CancelResult =
   | { accepted: true; rule: string; message: string }
   | { accepted: false; rule: string; reason: string };
 
-/** Support's answer for an order whose dispatch is uncertain. */
-export type DispatchResolution =
-  | { action: 'attach'; providerOrderId: string; by: { userId: number; apiKeyId?: number }; reason?: string }
-  | { action: 'redispatch'; by: { userId: number; apiKeyId?: number }; reason?: string }
-  | { action: 'cancel'; by: { userId: number; apiKeyId?: number }; reason?: string };
+/** A support or admin caller, as the workflow records it. */
+export interface StaffRef {
+  kind: 'support' | 'admin';
+  userId: number;
+  apiKeyId?: number;
+}
+
+/**
+ * Update `resolveDispatch`: support's answer for an order whose dispatch is uncertain: the provider
+ * has it as <id> (attach), it does not (redispatch), or give up (cancel, full refund).
+ */
+export type DispatchResolution = (
+  | { action: 'attach'; providerOrderId: string }
+  | { action: 'redispatch' }
+  | { action: 'cancel' }
+) & {
+  by: { userId: number; apiKeyId?: number; kind?: StaffRef['kind'] };
+  reason?: string;
+  /** Client-chosen id: a retried request is one resolution (update id `resolve-<requestId>`). */
+  requestId?: string;
+};
+
+export type ResolveDispatchResult =
+  | { accepted: true; action: DispatchResolution['action']; message: string; providerOrderId?: string }
+  | { accepted: false; rule: string; reason: string };
+
+// ---------------------------------------------------------------- moves (R-SUBSTITUTE)
+
+/** The service an order moves to, as the API found it in the catalogue (checked similar there). */
+export interface MoveTarget {
+  serviceId: number;
+  providerId: number;
+  providerServiceId: string;
+  /** The target's quantity bounds: the remaining quantity must fit them. */
+  min: number;
+  max: number;
+}
+
+/** Update `move` (support, admin): send the rest of an unfinished order to another service/provider. */
+export interface MoveRequest {
+  target: MoveTarget;
+  requestedBy: StaffRef;
+  /** Why (kept in the order's history and the audit trail). Required. */
+  reason: string;
+  /** Client-chosen id: the same request again is the same move (update id `move-<requestId>`). */
+  requestId: string;
+}
+
+/**
+ * stopping: the old upstream order was asked to cancel; the move waits for its final status (what
+ *           it delivered decides the quantity the new provider gets);
+ * moved:    the order is at the new service, dispatched as usual with the remaining quantity;
+ * failed:   it stayed where it was (the old provider finished it, would not cancel, or never confirmed).
+ */
+export type MovePhase = 'stopping' | 'moved' | 'failed';
+
+export interface MoveRecord {
+  requestId: string;
+  requestedBy: StaffRef;
+  reason: string;
+  from: { serviceId: number; providerId: number; providerOrderId: string | null };
+  to: { serviceId: number; providerId: number };
+  /** The quantity sent to the new provider (the part still undelivered), once known. */
+  quantity: number | null;
+  phase: MovePhase;
+  /** What happened, in words (why it failed, or what was sent). */
+  outcome: string | null;
+  /** Epoch ms, workflow time. */
+  requestedAt: number;
+  updatedAt: number;
+}
+
+export type MoveResult =
+  | { accepted: true; rule: 'R-SUBSTITUTE'; message: string; move: MoveRecord }
+  | { accepted: false; rule: string; reason: string; move?: MoveRecord };
 
 export interface RefundRecord {
   amount: string;
@@ -211,6 +300,13 @@ export interface OrderState {
   lastCancel?: CancelRecord | null;
   /** Refills (issue "Refill guarantees"): present once a guaranteed order completed. */
   refills?: OrderRefills;
+  /** Support's moves to other services (R-SUBSTITUTE), oldest first; absent until the first. */
+  moves?: MoveRecord[];
+  /**
+   * The quantity the current upstream order is for: the order's quantity, or after a move the part
+   * that was still undelivered. Absent until a move.
+   */
+  upstreamQuantity?: number;
   timestamps: {
     placedAt: number;
     paidAt: number | null;
@@ -230,8 +326,10 @@ export const ORDER_MESSAGES = {
   cancelSignal: 'requestCancel',
   /** Signal (ProviderUpdate) from the provider sync. */
   providerUpdate: 'providerUpdate',
-  /** Signal (DispatchResolution) from support. */
+  /** Update (DispatchResolution) → ResolveDispatchResult: support settles an uncertain dispatch. */
   resolveDispatch: 'resolveDispatch',
+  /** Update (MoveRequest) → MoveResult: support moves the order to another service (R-SUBSTITUTE). */
+  move: 'move',
   /** Update (RefillRequest) → RefillResult, refused at once by its validator when not allowed. */
   refill: 'refill',
   /** Update (RetryRefillRequest) → RefillResult: support sends a failed refill again. */

@@ -10,12 +10,15 @@ import type {
   CancelRequest,
   CancelResult,
   DispatchResolution,
+  MoveRequest,
+  MoveResult,
   OrderState,
   PlacementResult,
   ProviderUpdate,
   RefillRequest,
   RefillResult,
   RefillUpdate,
+  ResolveDispatchResult,
   RetryRefillRequest,
 } from './order-contract';
 
@@ -23,7 +26,8 @@ export const placementUpdate = defineUpdate<PlacementResult, []>(ORDER_MESSAGES.
 export const cancelUpdate = defineUpdate<CancelResult, [CancelRequest]>(ORDER_MESSAGES.cancel);
 export const cancelSignal = defineSignal<[CancelRequest]>(ORDER_MESSAGES.cancelSignal);
 export const providerUpdateSignal = defineSignal<[ProviderUpdate]>(ORDER_MESSAGES.providerUpdate);
-export const resolveDispatchSignal = defineSignal<[DispatchResolution]>(ORDER_MESSAGES.resolveDispatch);
+export const resolveDispatchUpdate = defineUpdate<ResolveDispatchResult, [DispatchResolution]>(ORDER_MESSAGES.resolveDispatch);
+export const moveUpdate = defineUpdate<MoveResult, [MoveRequest]>(ORDER_MESSAGES.move);
 export const refillRequestUpdate = defineUpdate<RefillResult, [RefillRequest]>(ORDER_MESSAGES.refill);
 export const retryRefillUpdate = defineUpdate<RefillResult, [RetryRefillRequest]>(ORDER_MESSAGES.retryRefill);
 export const refillUpdateSignal = defineSignal<[RefillUpdate]>(ORDER_MESSAGES.refillUpdate);
@@ -34,6 +38,9 @@ export const PLACEMENT_UPDATE_ID = 'placement';
 
 /** Failure type of a cancel refused by the update's validator; details[0] is the CancelResult. */
 export const CANCEL_REFUSED_FAILURE = 'CancelRefused';
+
+/** Failure type of a move or a dispatch resolution refused by its validator; details[0] is the result. */
+export const SUPPORT_REFUSED_FAILURE = 'SupportActionRefused';
 
 /** Failure type of a refill (or retry) refused by the update's validator; details[0] is the RefillResult. */
 export const REFILL_REFUSED_FAILURE = 'RefillRefused';

@@ -6,6 +6,10 @@
  *             retry_later (Temporal retries with backoff for up to 24 h, then canceled, full refund)
  *   follow    providerUpdate signals from the provider sync move the status forward; a timer only
  *             for the start window (R-START-WINDOW 24 h, R-CANCEL-STALLED 10 days) while not started
+ *   support   cancel with a full refund or none (R-CANCEL-FULL, R-CANCEL-NO-REFUND), whatever the
+ *             cancel flag; move to another service (R-SUBSTITUTE): the old upstream order is asked to
+ *             cancel, its final answer says what is still owed, that part is dispatched anew;
+ *             resolveDispatch for an uncertain dispatch (attach | redispatch | cancel)
  *   finish    one refund by the final status (R-PARTIAL, R-CANCEL-FULL, R-NO-REFUND-DONE)
  *   refills   a completed order with a guarantee stays open until its refill window closes (never,
  *             for a lifetime guarantee): `refill` updates (validator: decideRefill), the refill
@@ -35,7 +39,8 @@ import {
 } from '@temporalio/workflow';
 import type { OrderActivities, DispatchResult } from '../activities/order-activities';
 import type { RefillActivities, SendRefillResult } from '../activities/refill-activities';
-import { decideCancel } from '../domain/cancel-policy';
+import { decideCancel, decideSupportCancel } from '../domain/cancel-policy';
+import type { CancelDecision } from '../domain/cancel-policy';
 import { addMoney, isZeroMoney } from '../domain/money';
 import { isFinal } from '../domain/order-status';
 import { refillWindowClosesAt } from '../domain/refill-policy';
@@ -46,6 +51,9 @@ import type {
   CancelRequest,
   CancelResult,
   DispatchResolution,
+  MoveRecord,
+  MoveRequest,
+  MoveResult,
   OrderInput,
   OrderState,
   PlacementResult,
@@ -53,21 +61,25 @@ import type {
   RefillRecord,
   RefillRequest,
   RefillResult,
+  ResolveDispatchResult,
   RetryRefillRequest,
 } from './order-contract';
 import {
   CANCEL_REFUSED_FAILURE,
   cancelSignal,
   cancelUpdate,
+  moveUpdate,
   placementUpdate,
   providerUpdateSignal,
   REFILL_REFUSED_FAILURE,
   refillRequestUpdate,
   refillUpdateSignal,
-  resolveDispatchSignal,
+  resolveDispatchUpdate,
   retryRefillUpdate,
   stateQuery,
+  SUPPORT_REFUSED_FAILURE,
 } from './order-messages';
+import { decideMove, deliveredBeforeMove, isCurrentUpstream, newMoveRecord, remainingAfterStop, stoppingMove, upstreamQuantity } from './move-state';
 import { applyProviderUpdate, initialOrderState, mirrorPatch, mirrorSnapshot } from './order-state';
 import { changedSearchAttributes, orderSearchAttributes } from './order-search-attributes';
 import type { MirrorSnapshot } from './order-state';
@@ -154,6 +166,10 @@ export const RECONCILE_DELAY_MS = 2 * 60_000;
 export const MAX_AUTO_REDISPATCHES = 3;
 /** Cancel answers kept by request id (a retried request gets the same answer). */
 const KEPT_CANCEL_ANSWERS = 20;
+/** Move and dispatch-resolution answers kept by request id. */
+const KEPT_SUPPORT_ANSWERS = 20;
+/** How long a move waits for the old provider to confirm its cancel before it gives up. */
+export const MOVE_STOP_TIMEOUT_MS = DAY_MS;
 /** Refill answers kept by request id (refused ones included; accepted ones are the refills themselves). */
 const KEPT_REFILL_ANSWERS = 20;
 /** While following a guarantee: a new run after this many refills... */
@@ -178,6 +194,8 @@ export interface OrderWorkflowCarried {
   mirrored: MirrorSnapshot;
   cancelAnswers: Array<{ requestId: string; result: CancelResult }>;
   dispatch: DispatchProgress;
+  /** Move and resolveDispatch answers by key (`move:<requestId>`, `resolve:<requestId>`). Optional: added later. */
+  supportAnswers?: Array<{ key: string; result: MoveResult | ResolveDispatchResult }>;
   /** Present once the order follows its guarantee (the run starts in the refill phase). */
   refills?: RefillsCarried;
 }
@@ -204,8 +222,28 @@ interface DispatchProgress {
   looked: boolean;
 }
 
-/** Why the order ended canceled: decides the refund's rule. */
-type CancelCause = 'R-CANCEL-FULL' | 'R-AUTO-CANCEL';
+/** Why the order ended canceled: decides the refund's rule (none for R-CANCEL-NO-REFUND). */
+type CancelCause = 'R-CANCEL-FULL' | 'R-AUTO-CANCEL' | 'R-CANCEL-NO-REFUND';
+
+interface MoveEntry {
+  request: MoveRequest;
+  result: MoveResult | null;
+}
+
+interface ResolutionEntry {
+  request: DispatchResolution;
+  result: ResolveDispatchResult | null;
+}
+
+/** A move waiting for its old upstream order to stop (never carried: no new run while one waits). */
+interface MoveStop {
+  record: MoveRecord;
+  target: MoveRequest['target'];
+  /** Units still owed, once the old upstream order's final answer came. */
+  remaining: number | null;
+  /** Workflow time after which the move gives up. */
+  deadline: number;
+}
 
 export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCarried): Promise<OrderState> {
   const orderId = input.orderId;
@@ -217,7 +255,12 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
   const cancelAnswers = new Map<string, CancelResult>((carried?.cancelAnswers ?? []).map((a) => [a.requestId, a.result]));
   const dispatch: DispatchProgress = carried?.dispatch ?? { redispatches: 0, awaitingSupport: false, looked: false };
   const cancels: CancelEntry[] = [];
-  let resolution: DispatchResolution | null = null;
+  let resolution: ResolutionEntry | null = null;
+  const moves: MoveEntry[] = [];
+  let moveStop: MoveStop | null = null;
+  const supportAnswers = new Map<string, MoveResult | ResolveDispatchResult>((carried?.supportAnswers ?? []).map((a) => [a.key, a.result]));
+  /** R-CANCEL-NO-REFUND: support's stated reason, once such a cancel ended the order. */
+  let noRefundReason: string | null = null;
   let cancelCause: CancelCause | null = null;
   let dispatchScope: CancellationScope | null = null;
   /** A local cancel of an order the provider has: ask it to drop the order once the refund is done. */
@@ -233,9 +276,28 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
 
   // ---------------------------------------------------------------- cancel decisions
 
-  function decide(request: CancelRequest): { allowed: true; rule: string } | { allowed: false; rule: string; reason: string } {
+  const isSupportCancel = (request: CancelRequest) => (request.mode ?? 'terms') !== 'terms';
+  const pendingCancel = () => cancels.some((c) => c.result === null);
+  /** Something support or a user asked that must stop a dispatch in flight. */
+  const interruptPending = () => pendingCancel() || moves.some((m) => m.result === null);
+
+  function decide(request: CancelRequest): CancelDecision {
+    if (isSupportCancel(request)) {
+      if (request.requestedBy.kind === 'user') {
+        return { allowed: false, rule: 'R-CANCEL-REQUEST', reason: 'only support can cancel with a forced refund or without one' };
+      }
+      return decideSupportCancel({
+        status: state.status,
+        mode: request.mode as 'full_refund' | 'no_refund',
+        reason: request.reason,
+        supportCancelInFlight: cancels.some((c) => c.result === null && isSupportCancel(c.request)),
+      });
+    }
     if (request.requestedBy.kind === 'user' && request.requestedBy.userId !== state.userId) {
       return { allowed: false, rule: 'R-CANCEL-REQUEST', reason: 'only the order\'s owner can cancel it' };
+    }
+    if (!isFinal(state.status) && (moveStop || moves.some((m) => m.result === null))) {
+      return { allowed: false, rule: 'R-SUBSTITUTE', reason: 'the order is being moved to another service by support; try again later' };
     }
     return decideCancel({
       status: state.status,
@@ -259,7 +321,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
     version++;
     // A dispatch retrying in the background must not hold the cancel up: interrupt it.
     dispatchScope?.cancel();
-    log.info('cancel accepted', { orderId, rule, requestedBy: request.requestedBy });
+    log.info('cancel accepted', { orderId, rule, mode: request.mode ?? 'terms', requestedBy: request.requestedBy, reason: request.reason });
     return entry;
   }
 
@@ -341,26 +403,124 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
   });
 
   function onProviderUpdate(update: ProviderUpdate): void {
+    if (!isCurrentUpstream(state, update)) {
+      log.info('provider update about an upstream order this order moved away from: ignored', { orderId, update });
+      return;
+    }
+    if (moveStop && !isFinal(state.status)) {
+      // R-SUBSTITUTE: the old upstream order's end is not the order's end; what it left undelivered
+      // goes to the new service. (A Completed still ends the order, and the move with it.)
+      const remaining = remainingAfterStop(state, update);
+      if (remaining !== null) {
+        if (moveStop.remaining === null) {
+          moveStop.remaining = remaining;
+          state.lastProviderAnswer = update.raw ?? { status: update.status, remains: update.remains, observedAt: update.observedAt };
+          log.info('move: the old upstream order stopped', { orderId, status: update.status, remaining });
+          version++;
+        }
+        return;
+      }
+    }
+    // After a move, the new provider's Canceled leaves what the old one delivered: Partial.
+    const moved = update.status === 'canceled' && deliveredBeforeMove(state) ? { ...update, status: 'partial' as const, remains: upstreamQuantity(state) } : update;
     const before = state.status;
-    const effect = applyProviderUpdate(state, update, Date.now());
+    const effect = applyProviderUpdate(state, moved, Date.now());
     if (effect === 'ignored') return;
     if (effect === 'moved') {
       log.info('provider update', { orderId, from: before, to: state.status, startCount: state.startCount, remains: state.remains });
       if (state.status === 'canceled') cancelCause = state.flags.cancelRequested ? 'R-CANCEL-FULL' : 'R-AUTO-CANCEL';
+      if (moveStop && isFinal(state.status)) failMove(`the old provider ended the order ${state.status} before the cancel took effect`);
     }
     version++;
   }
 
   setHandler(providerUpdateSignal, onProviderUpdate);
 
-  setHandler(resolveDispatchSignal, (r) => {
-    if (state.status !== 'dispatch_uncertain') {
-      log.warn('resolveDispatch ignored: dispatch is not uncertain', { orderId, status: state.status, action: r.action });
-      return;
-    }
-    resolution = r;
-    version++;
-  });
+  // ---------------------------------------------------------------- support's updates (move, resolveDispatch)
+
+  function keepSupportAnswer(key: string, result: MoveResult | ResolveDispatchResult): void {
+    supportAnswers.set(key, result);
+    while (supportAnswers.size > KEPT_SUPPORT_ANSWERS) supportAnswers.delete(supportAnswers.keys().next().value!);
+  }
+
+  function refuseSupport(result: { accepted: false; rule: string; reason: string }): never {
+    throw ApplicationFailure.create({ type: SUPPORT_REFUSED_FAILURE, message: `${result.rule}: ${result.reason}`, details: [result], nonRetryable: true });
+  }
+
+  const moveKey = (request: MoveRequest) => `move:${request?.requestId}`;
+  const moveBusy = () => ({ moveInFlight: moveStop !== null || moves.some((m) => m.result === null), cancelInFlight: pendingCancel() });
+  const knownMove = (request: MoveRequest) =>
+    (supportAnswers.get(moveKey(request)) as MoveResult | undefined) ?? moves.find((m) => m.request.requestId === request?.requestId);
+
+  setHandler(
+    moveUpdate,
+    async (request) => {
+      const known = knownMove(request);
+      if (known && !('request' in known)) return known;
+      let entry = known as MoveEntry | undefined;
+      if (!entry) {
+        const decision = decideMove(state, request, moveBusy());
+        if (!decision.allowed) return { accepted: false, rule: decision.rule, reason: decision.reason };
+        entry = { request, result: null };
+        moves.push(entry);
+        version++;
+        dispatchScope?.cancel(); // a dispatch to the old service must not go on meanwhile
+        log.info('move accepted', { orderId, to: request.target, requestedBy: request.requestedBy, reason: request.reason });
+      }
+      const waiting = entry;
+      await condition(() => waiting.result !== null);
+      return waiting.result!;
+    },
+    {
+      validator: (request) => {
+        if (request && knownMove(request)) return;
+        const decision = decideMove(state, request, moveBusy());
+        if (!decision.allowed) refuseSupport({ accepted: false, rule: decision.rule, reason: decision.reason });
+      },
+    },
+  );
+
+  const resolveKey = (r: DispatchResolution) => (r?.requestId ? `resolve:${r.requestId}` : null);
+  const knownResolution = (r: DispatchResolution) => {
+    const key = resolveKey(r);
+    if (!key) return undefined;
+    return (supportAnswers.get(key) as ResolveDispatchResult | undefined) ?? (resolution?.request.requestId === r.requestId ? resolution : undefined);
+  };
+  function decideResolution(r: DispatchResolution | undefined): { accepted: false; rule: string; reason: string } | null {
+    const refuse = (reason: string) => ({ accepted: false as const, rule: 'dispatch_uncertain', reason });
+    if (!r || !['attach', 'redispatch', 'cancel'].includes(r.action)) return refuse('action must be attach, redispatch or cancel');
+    if (r.action === 'attach' && (typeof r.providerOrderId !== 'string' || r.providerOrderId.trim() === '')) return refuse('attach needs the provider\'s order id');
+    if (state.status !== 'dispatch_uncertain') return refuse(`the order's dispatch is not uncertain (status ${state.status})`);
+    if (resolution && resolution.result === null) return refuse('a resolution of this dispatch is already being carried out');
+    return null;
+  }
+
+  setHandler(
+    resolveDispatchUpdate,
+    async (r) => {
+      const known = knownResolution(r);
+      if (known && !('request' in known)) return known;
+      let entry = known as ResolutionEntry | undefined;
+      if (!entry) {
+        const refused = decideResolution(r);
+        if (refused) return refused;
+        entry = { request: r, result: null };
+        resolution = entry;
+        version++;
+        log.info('resolveDispatch accepted', { orderId, action: r.action, by: r.by, reason: r.reason });
+      }
+      const waiting = entry;
+      await condition(() => waiting.result !== null);
+      return waiting.result!;
+    },
+    {
+      validator: (r) => {
+        if (r && knownResolution(r)) return;
+        const refused = decideResolution(r);
+        if (refused) refuseSupport(refused);
+      },
+    },
+  );
 
   // ---------------------------------------------------------------- refill handlers
 
@@ -546,6 +706,21 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
     log.info('order canceled', { orderId, cause, reason });
   }
 
+  /**
+   * The current upstream order will not deliver (refused, given up, canceled before it was sent).
+   * Canceled with a full refund, unless a move came after part was delivered: then Partial, with
+   * the part this upstream order was for as its remains (R-PARTIAL).
+   */
+  function endUpstreamCanceled(cause: CancelCause, reason: string): void {
+    if (isFinal(state.status)) return;
+    if (!deliveredBeforeMove(state)) return endCanceled(cause, reason);
+    state.status = 'partial';
+    state.remains = upstreamQuantity(state);
+    state.rejectReason = reason;
+    state.timestamps.finishedAt = Date.now();
+    log.info('order ended partial: delivered in part before a move', { orderId, remains: state.remains, reason });
+  }
+
   function attachUpstream(providerOrderId: string, how: string): void {
     state.providerOrderId = providerOrderId;
     state.timestamps.dispatchedAt ??= Date.now();
@@ -579,7 +754,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
         state.lastProviderAnswer = result.answer;
         mirrored.lastProviderAnswer = JSON.stringify(result.answer);
         // R-AUTO-CANCEL: the provider will not take this order (bad link, private account...).
-        endCanceled('R-AUTO-CANCEL', `the provider refused the order: ${result.reason}`);
+        endUpstreamCanceled('R-AUTO-CANCEL', `the provider refused the order: ${result.reason}`);
         return;
       case 'uncertain':
         if (result.answer) {
@@ -590,7 +765,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
         return;
       case 'abandoned':
         // Only a cancel closes the fence; the queued cancel finishes the job.
-        if (!cancels.some((c) => c.result === null)) endCanceled('R-CANCEL-FULL', `the order was closed before dispatch (${result.status})`);
+        if (!interruptPending()) endUpstreamCanceled('R-CANCEL-FULL', `the order was closed before dispatch (${result.status})`);
         return;
     }
   }
@@ -604,17 +779,17 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
       result = await scope.run(() => dispatching.dispatchOrder(orderId));
     } catch (error) {
       if (!isCancellation(error)) failure = describeFailure(error);
-      else if (!cancels.some((c) => c.result === null)) throw error; // the workflow itself is being canceled
+      else if (!interruptPending()) throw error; // the workflow itself is being canceled
     } finally {
       dispatchScope = null;
     }
-    if (result === null && failure === null) return; // interrupted by a cancel: processCancel takes over
+    if (result === null && failure === null) return; // interrupted by a cancel or a move: they take over
     if (result === null) {
       // The retries ran out (24 h of "try later") or a non-retryable failure: close the fence.
       const fence = await reconciling.abandonDispatch(orderId);
       if (fence.kind === 'placed') result = { kind: 'placed', providerOrderId: fence.providerOrderId, answer: null, replayed: true };
       else if (fence.kind === 'uncertain') result = { kind: 'uncertain', reason: failure!, answer: null };
-      else return endCanceled('R-CANCEL-FULL', `the provider did not take the order: ${failure}`);
+      else return endUpstreamCanceled('R-CANCEL-FULL', `the provider did not take the order: ${failure}`);
     }
     applyDispatch(result);
   }
@@ -648,28 +823,170 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
     await waitForChange();
   }
 
+  function answerResolution(entry: ResolutionEntry, result: ResolveDispatchResult): void {
+    entry.result = result;
+    const key = resolveKey(entry.request);
+    if (key) keepSupportAnswer(key, result);
+    if (resolution === entry) resolution = null;
+  }
+
   async function applyResolution(): Promise<void> {
-    const r = resolution!;
-    resolution = null;
-    log.info('resolveDispatch', { orderId, action: r.action, by: r.by.userId });
+    const entry = resolution!;
+    const r = entry.request;
+    log.info('resolveDispatch', { orderId, action: r.action, by: r.by.userId, reason: r.reason });
     switch (r.action) {
       case 'attach': {
         const attached = await reconciling.attachProviderOrder(orderId, r.providerOrderId, r.by);
-        if (attached.attached) attachUpstream(r.providerOrderId, 'attach');
-        else log.warn('resolveDispatch attach refused', { orderId, reason: attached.reason });
-        return;
+        if (!attached.attached) {
+          log.warn('resolveDispatch attach refused', { orderId, reason: attached.reason });
+          return answerResolution(entry, { accepted: false, rule: 'dispatch_uncertain', reason: attached.reason });
+        }
+        attachUpstream(r.providerOrderId, 'attach');
+        return answerResolution(entry, { accepted: true, action: 'attach', providerOrderId: r.providerOrderId, message: `attached to the provider's order ${r.providerOrderId}; followed from now on` });
       }
       case 'redispatch':
         await reconciling.resetDispatch(orderId);
         dispatch.awaitingSupport = false;
         state.status = 'pending';
-        return;
+        return answerResolution(entry, { accepted: true, action: 'redispatch', message: 'the order is sent to the provider again' });
       case 'cancel':
-        return endCanceled('R-CANCEL-FULL', `canceled by support while its dispatch was uncertain${r.reason ? `: ${r.reason}` : ''}`);
+        endUpstreamCanceled('R-CANCEL-FULL', `canceled by support while its dispatch was uncertain${r.reason ? `: ${r.reason}` : ''}`);
+        return answerResolution(entry, { accepted: true, action: 'cancel', message: `order ${state.status}; the undelivered charge is refunded` });
     }
   }
 
+  // ---------------------------------------------------------------- moves (R-SUBSTITUTE)
+
+  function answerMove(entry: MoveEntry, result: MoveResult): void {
+    entry.result = result;
+    keepSupportAnswer(moveKey(entry.request), result);
+  }
+
+  function failMove(why: string): void {
+    if (!moveStop) return;
+    moveStop.record.phase = 'failed';
+    moveStop.record.outcome = why;
+    moveStop.record.updatedAt = Date.now();
+    log.warn('move failed', { orderId, to: moveStop.record.to, why });
+    moveStop = null;
+  }
+
+  /**
+   * A move support asked for: with nothing at the provider, switch at once; else ask the old
+   * provider to cancel and wait (stopStep) for its final answer. Answered once one of those is done.
+   */
+  async function startMove(entry: MoveEntry): Promise<void> {
+    const decision = decideMove(state, entry.request, { moveInFlight: moveStop !== null, cancelInFlight: pendingCancel() });
+    if (!decision.allowed) return answerMove(entry, { accepted: false, rule: decision.rule, reason: decision.reason });
+    const record = newMoveRecord(state, entry.request, Date.now());
+    (state.moves ??= []).push(record);
+    moveStop = { record, target: entry.request.target, remaining: null, deadline: Date.now() + MOVE_STOP_TIMEOUT_MS };
+    if (state.providerOrderId === null) {
+      // Nothing placed that we know of: the switch itself holds the dispatch fence.
+      const switched = await reconciling.switchService(orderId, { serviceId: record.to.serviceId, providerId: record.to.providerId, quantity: upstreamQuantity(state), fromProviderOrderId: null });
+      if (switched.kind === 'switched') {
+        moveStop.remaining = upstreamQuantity(state);
+        switchToTarget(true);
+        return answerMove(entry, { accepted: true, rule: 'R-SUBSTITUTE', message: `moved to service ${record.to.serviceId}; ${record.quantity} sent to its provider`, move: { ...record } });
+      }
+      if (switched.kind === 'uncertain') {
+        failMove('an add to the old provider may be in flight: resolve the dispatch first');
+        becomeUncertain('a move interrupted a dispatch in flight');
+        return answerMove(entry, { accepted: false, rule: 'R-SUBSTITUTE', reason: record.outcome!, move: { ...record } });
+      }
+      attachUpstream(switched.providerOrderId, 'dispatch');
+      record.from.providerOrderId = switched.providerOrderId;
+    }
+    let answer: { accepted: boolean; error?: string };
+    try {
+      answer = await canceling.cancelAtProvider(orderId);
+    } catch (error) {
+      answer = { accepted: false, error: `the provider could not be reached (${describeFailure(error)}); try again later` };
+    }
+    const stop = moveStop as MoveStop | null; // handlers may have changed it during the call
+    if (stop === null) return answerMove(entry, { accepted: false, rule: 'R-SUBSTITUTE', reason: record.outcome ?? 'the move was given up', move: { ...record } });
+    if (stop.remaining === null && !answer.accepted) {
+      failMove(`the old provider refused to cancel: ${answer.error}`);
+      return answerMove(entry, { accepted: false, rule: 'R-SUBSTITUTE', reason: record.outcome!, move: { ...record } });
+    }
+    log.info('move: the old provider was asked to cancel', { orderId, providerOrderId: record.from.providerOrderId });
+    answerMove(entry, { accepted: true, rule: 'R-SUBSTITUTE', message: `the old provider was asked to cancel; what it leaves undelivered goes to service ${record.to.serviceId}`, move: { ...record } });
+  }
+
+  /** Waits for the old upstream order's final answer (or the deadline), then switches. */
+  async function stopStep(): Promise<void> {
+    const stop = moveStop!;
+    if (stop.remaining !== null) {
+      if (stop.remaining > 0) {
+        await reconciling.switchService(orderId, { serviceId: stop.record.to.serviceId, providerId: stop.record.to.providerId, quantity: stop.remaining, fromProviderOrderId: stop.record.from.providerOrderId });
+      }
+      return switchToTarget(false);
+    }
+    if (Date.now() >= stop.deadline) return failMove('the old provider did not confirm the cancel within 24 hours; the order stays with it');
+    await waitForChange(stop.deadline - Date.now());
+  }
+
+  /** The workflow's side of a switch the row already made: the rest is dispatched as a new order. */
+  function switchToTarget(atOnce: boolean): void {
+    const stop = moveStop!;
+    const remaining = stop.remaining!;
+    const record = stop.record;
+    moveStop = null;
+    record.updatedAt = Date.now();
+    if (remaining === 0) {
+      // Delivered in full before it stopped: nothing to move, the order is done.
+      record.phase = 'failed';
+      record.outcome = 'nothing left to move: the old provider delivered the whole order';
+      state.remains = 0;
+      state.status = 'completed';
+      state.timestamps.finishedAt = Date.now();
+      return;
+    }
+    state.serviceId = record.to.serviceId;
+    state.providerId = record.to.providerId;
+    state.providerOrderId = null;
+    state.upstreamQuantity = remaining;
+    if (!atOnce) state.remains = remaining;
+    state.status = 'pending';
+    state.flags.cancelRequested = false;
+    dispatch.redispatches = 0;
+    dispatch.awaitingSupport = false;
+    dispatch.looked = false;
+    mirrored.providerOrderId = null; // switchService wrote it
+    record.quantity = remaining;
+    record.phase = 'moved';
+    record.outcome = `${remaining} of ${state.quantity} sent on to service ${record.to.serviceId}`;
+    log.info('moved to another service', { orderId, to: record.to, quantity: remaining });
+  }
+
+  /**
+   * Support's cancel (R-CANCEL-FULL whatever the cancel flag, or R-CANCEL-NO-REFUND): the order ends
+   * canceled here and now; the provider is asked to drop its order afterwards (best effort).
+   */
+  async function processSupportCancel(entry: CancelEntry): Promise<void> {
+    if (state.providerOrderId === null) {
+      const fence = await reconciling.abandonDispatch(orderId);
+      if (fence.kind === 'placed') attachUpstream(fence.providerOrderId, 'dispatch');
+      else if (fence.kind === 'uncertain') log.warn('support cancel while an add may have landed at the provider', { orderId });
+    }
+    const reason = entry.request.reason?.trim();
+    failMove('the order was canceled by support');
+    if (entry.request.mode === 'no_refund') {
+      noRefundReason = reason!;
+      endCanceled('R-CANCEL-NO-REFUND', `canceled by support without a refund: ${reason}`);
+    } else {
+      endCanceled('R-CANCEL-FULL', `canceled by support with a full refund${reason ? `: ${reason}` : ''}`);
+    }
+    askProviderToDrop = state.providerOrderId !== null;
+    answerCancel(entry, {
+      accepted: true,
+      rule: entry.rule,
+      message: entry.request.mode === 'no_refund' ? 'order canceled without a refund; the reason is kept' : 'order canceled; its whole charge is refunded',
+    });
+  }
+
   async function processCancel(entry: CancelEntry): Promise<void> {
+    if (isSupportCancel(entry.request)) return processSupportCancel(entry);
     if (state.providerOrderId === null) {
       // Not (known to be) at the provider: close the dispatch fence first.
       const fence = await reconciling.abandonDispatch(orderId);
@@ -680,7 +997,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
         const d = decide(entry.request);
         return answerCancel(entry, d.allowed ? { accepted: false, rule: 'R-CANCEL-REQUEST', reason: 'the order is being confirmed with the provider; try again later' } : { accepted: false, rule: d.rule, reason: d.reason });
       } else {
-        endCanceled('R-CANCEL-FULL', 'canceled before it reached the provider');
+        endUpstreamCanceled('R-CANCEL-FULL', 'canceled before it reached the provider');
         return answerCancel(entry, { accepted: true, rule: entry.rule, message: 'order canceled before it reached the provider; its charge is refunded' });
       }
     }
@@ -715,6 +1032,13 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
       const d = decide(entry.request);
       answerCancel(entry, d.allowed ? { accepted: false, rule: 'R-CANCEL-REQUEST', reason: `the order ended ${state.status}` } : { accepted: false, rule: d.rule, reason: d.reason });
     }
+    failMove(`the order ended ${state.status}`);
+    for (const entry of moves) {
+      if (entry.result === null) answerMove(entry, { accepted: false, rule: 'R-SUBSTITUTE', reason: `the order ended ${state.status}` });
+    }
+    if (resolution && resolution.result === null) {
+      answerResolution(resolution, { accepted: false, rule: 'dispatch_uncertain', reason: `the order ended ${state.status}` });
+    }
     if (state.refunds.length === 0 && state.status !== 'rejected') {
       if (state.status === 'partial' && state.remains === null) {
         log.error('partial without remains: no automatic refund, support must decide', { orderId });
@@ -725,8 +1049,9 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
         quantity: state.quantity,
         remains: state.status === 'partial' ? (state.remains ?? 0) : undefined,
         alreadyRefunded: state.refunded,
+        ...(state.status === 'canceled' && cancelCause === 'R-CANCEL-NO-REFUND' ? { noRefundReason: noRefundReason ?? '' } : {}),
       });
-      const rule = state.status === 'canceled' ? (cancelCause ?? 'R-CANCEL-FULL') : due.rule;
+      const rule = state.status === 'canceled' && cancelCause !== 'R-CANCEL-NO-REFUND' ? (cancelCause ?? 'R-CANCEL-FULL') : due.rule;
       if (!isZeroMoney(due.amount)) {
         let posted;
         try {
@@ -761,6 +1086,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
       mirrored,
       cancelAnswers: [...cancelAnswers].map(([requestId, result]) => ({ requestId, result })),
       dispatch,
+      supportAnswers: [...supportAnswers].map(([key, result]) => ({ key, result })),
       ...(following
         ? {
             refills: {
@@ -936,6 +1262,19 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
       await processCancel(cancel);
       continue;
     }
+    const move = moves.find((m) => m.result === null);
+    if (move) {
+      await startMove(move);
+      continue;
+    }
+    if (moveStop) {
+      await stopStep();
+      continue;
+    }
+    if (resolution && state.status !== 'dispatch_uncertain') {
+      answerResolution(resolution, { accepted: false, rule: 'dispatch_uncertain', reason: `the dispatch was settled meanwhile (status ${state.status})` });
+      continue;
+    }
     if (state.status === 'pending' && state.providerOrderId === null) {
       await dispatchStep();
       continue;
@@ -947,7 +1286,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
     if (workflowInfo().continueAsNewSuggested) {
       // Refills (a later issue) keep guaranteed orders open for months: start a fresh history.
       await condition(allHandlersFinished);
-      if (cancels.every((c) => c.result !== null)) return continueAsNew<typeof orderWorkflow>(input, carry(false));
+      if (!interruptPending() && !moveStop && !resolution) return continueAsNew<typeof orderWorkflow>(input, carry(false));
     }
     await waitForChange();
   }

@@ -7,8 +7,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createOrderActivities } from '../../activities/order-activities';
 import type { Scenario } from '../../provider-simulator';
-import { cancelOrder } from '../../worker/order-client';
-import { resolveDispatchSignal } from '../../workflows/order-messages';
+import { cancelOrder, resolveDispatch } from '../../worker/order-client';
 import { eventNames } from '../support/temporal';
 import { startTestEngine } from '../support/engine';
 import type { TestEngine } from '../support/engine';
@@ -160,7 +159,10 @@ describe('ambiguous add (the provider may or may not have the order)', () => {
     expect(engine.simulator.state.calls('orders_by_link').filter((c) => c.link === link)).toHaveLength(0);
 
     const upstreamId = String(engine.simulator.state.listOrders(link)[0]!.id);
-    await engine.handle(placed.orderId).signal(resolveDispatchSignal, { action: 'attach', providerOrderId: upstreamId, by: { userId: 1 }, reason: 'seen in the provider panel' });
+    const answer = await resolveDispatch(engine.client, placed.orderId, { action: 'attach', providerOrderId: upstreamId, by: { userId: 1 }, reason: 'seen in the provider panel', requestId: 'attach-1' });
+    expect(answer).toMatchObject({ accepted: true, action: 'attach', providerOrderId: upstreamId });
+    // The same request again is the same resolution: same answer, nothing done twice.
+    expect(await resolveDispatch(engine.client, placed.orderId, { action: 'attach', providerOrderId: upstreamId, by: { userId: 1 }, requestId: 'attach-1' })).toEqual(answer);
     const state = await engine.waitForState(placed.orderId, (s) => s.providerOrderId === upstreamId);
     expect(state.status).toBe('pending');
     expect(addCalls(link)).toBe(1);
@@ -172,7 +174,7 @@ describe('ambiguous add (the provider may or may not have the order)', () => {
     const link = scenarioLink('nolookup-again', { add: { respond: 'http500', record: false, times: 1 } });
     const placed = await engine.placeOrder({ link, serviceId: engine.seed.serviceIds.followersNoLookup });
     await engine.waitForState(placed.orderId, (s) => s.status === 'dispatch_uncertain');
-    await engine.handle(placed.orderId).signal(resolveDispatchSignal, { action: 'redispatch', by: { userId: 1 } });
+    expect(await resolveDispatch(engine.client, placed.orderId, { action: 'redispatch', by: { userId: 1 } })).toMatchObject({ accepted: true, action: 'redispatch' });
     const state = await engine.waitForState(placed.orderId, (s) => s.providerOrderId !== null);
     expect(state.status).toBe('pending');
     expect(addCalls(link)).toBe(2);
@@ -184,13 +186,23 @@ describe('ambiguous add (the provider may or may not have the order)', () => {
     const link = scenarioLink('nolookup-cancel', { add: { respond: 'http500', record: false, times: 1 } });
     const placed = await engine.placeOrder({ userId, link, serviceId: engine.seed.serviceIds.followersNoLookup });
     await engine.waitForState(placed.orderId, (s) => s.status === 'dispatch_uncertain');
-    await engine.handle(placed.orderId).signal(resolveDispatchSignal, { action: 'cancel', by: { userId: 1 }, reason: 'provider confirms nothing arrived' });
+    expect(await resolveDispatch(engine.client, placed.orderId, { action: 'cancel', by: { userId: 1 }, reason: 'provider confirms nothing arrived' })).toMatchObject({ accepted: true, action: 'cancel' });
     const final = await engine.handle(placed.orderId).result();
     expect(final).toMatchObject({ status: 'canceled', refunded: '0.90000', refunds: [{ rule: 'R-CANCEL-FULL', amount: '0.90000' }] });
     expect(final.rejectReason).toContain('provider confirms nothing arrived');
     expect(await engine.deps.ledger.balanceOf(userId)).toBe('1.00000');
     expect(addCalls(link)).toBe(1);
     await engine.history(placed.orderId);
+  });
+
+  it('resolveDispatch on an order whose dispatch is not uncertain is refused at once, with the status', async () => {
+    const placed = await engine.placeOrder({ link: engine.uniqueLink('resolve-settled') });
+    await engine.waitForState(placed.orderId, (s) => s.providerOrderId !== null);
+    expect(await resolveDispatch(engine.client, placed.orderId, { action: 'redispatch', by: { userId: 1 } })).toEqual({
+      accepted: false,
+      rule: 'dispatch_uncertain',
+      reason: "the order's dispatch is not uncertain (status pending)",
+    });
   });
 });
 

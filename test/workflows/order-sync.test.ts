@@ -4,7 +4,7 @@
  * The simulator runs on a virtual clock that the test moves; Temporal's time skips over the sync's sleeps.
  */
 import { providerSyncWorkflowId } from '../../workflows/order-contract';
-import { cancelOrder } from '../../worker/order-client';
+import { cancelOrder, moveOrder } from '../../worker/order-client';
 import { eventNames } from '../support/temporal';
 import { startTestEngine } from '../support/engine';
 import type { TestEngine } from '../support/engine';
@@ -67,5 +67,44 @@ it('R-CANCEL-REQUEST through the sync: the provider acknowledges, ends the order
   // Not started upstream (the simulator's clock did not move): Canceled, the whole charge back.
   expect(final).toMatchObject({ status: 'canceled', refunds: [{ amount: '0.90000', rule: 'R-CANCEL-FULL' }] });
   expect(await engine.deps.ledger.balanceOf(order.userId)).toBe('0.90000');
+  await engine.history(order.orderId);
+});
+
+it('R-SUBSTITUTE through the sync: moved mid-delivery, the old upstream\'s end comes by the sync, the rest is sent on and followed to Completed', async () => {
+  const link = engine.uniqueLink('sync-move');
+  engine.simulator.state.addScenario(link, { speedPerSec: 10 });
+  const order = await placedAndDispatched(link);
+  engine.simClock!.advance(35_000); // started after 5 s, then 10 units/s: about 300 delivered
+  await engine.temporal.env.sleep('2 minutes');
+  const started = await engine.waitForState(order.orderId, (s) => s.status === 'in_progress');
+  expect(started.remains).toBeLessThan(1000);
+
+  const answer = await moveOrder(engine.client, order.orderId, {
+    target: { serviceId: engine.seed.serviceIds.followersNoLookup, providerId: engine.seed.noLookupProviderId, providerServiceId: '1', min: 50, max: 10_000 },
+    requestedBy: { kind: 'support', userId: 1 },
+    reason: 'first provider too slow',
+    requestId: 'sync-move-1',
+  });
+  expect(answer).toMatchObject({ accepted: true, move: { phase: 'stopping' } });
+  await engine.temporal.env.sleep('2 minutes'); // the sync reads the old upstream's end
+  const moved = await engine.waitForState(order.orderId, (s) => s.moves?.[0]?.phase === 'moved' && s.providerOrderId !== null);
+  const remaining = moved.moves![0]!.quantity!;
+  expect(remaining).toBeGreaterThan(0);
+  expect(remaining).toBeLessThan(1000);
+  expect(engine.simulator.state.getOrder(Number(moved.providerOrderId))!.quantity).toBe(remaining);
+  const sync = await engine.client.workflow.getHandle(providerSyncWorkflowId(engine.seed.noLookupProviderId)).describe();
+  expect(sync.status.name).toBe('RUNNING');
+
+  engine.simClock!.advance(10 * 60_000);
+  await engine.temporal.env.sleep('2 minutes');
+  const final = await engine.handle(order.orderId).result();
+  expect(final).toMatchObject({ status: 'completed', remains: 0, refunds: [], serviceId: engine.seed.serviceIds.followersNoLookup });
+  expect(await engine.prisma.order.findUniqueOrThrow({ where: { id: order.orderId } })).toMatchObject({
+    status: 'completed',
+    providerId: engine.seed.noLookupProviderId,
+    providerOrderId: moved.providerOrderId,
+    dispatchQuantity: remaining,
+    upstreamStatus: 'completed',
+  });
   await engine.history(order.orderId);
 });
