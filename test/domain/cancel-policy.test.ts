@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { CancelInput, decideCancel } from '../../domain/cancel-policy';
+import { CancelInput, decideCancel, decideSupportCancel } from '../../domain/cancel-policy';
 import { ORDER_STATUSES } from '../../domain/order-status';
 
 const H = 60 * 60 * 1000;
@@ -87,6 +87,52 @@ describe('decideCancel', () => {
           else expect(d.reason.length).toBeGreaterThan(10);
         },
       ),
+    );
+  });
+});
+
+describe('decideSupportCancel (support and admin)', () => {
+  const open = ['pending', 'dispatch_uncertain', 'in_progress'] as const;
+
+  it.each(open)('R-CANCEL-FULL: a %s order is canceled with a full refund, whatever the service\'s cancel flag', (status) => {
+    expect(decideSupportCancel({ status, mode: 'full_refund', reason: undefined, supportCancelInFlight: false })).toEqual({ allowed: true, rule: 'R-CANCEL-FULL' });
+  });
+
+  it.each(open)('R-CANCEL-NO-REFUND: a %s order is canceled without a refund when a reason is stated', (status) => {
+    expect(decideSupportCancel({ status, mode: 'no_refund', reason: 'fraudulent link', supportCancelInFlight: false })).toEqual({ allowed: true, rule: 'R-CANCEL-NO-REFUND' });
+  });
+
+  it.each([undefined, '', '   '])('R-CANCEL-NO-REFUND: no stated reason (%p) → refused', (reason) => {
+    expect(decideSupportCancel({ status: 'in_progress', mode: 'no_refund', reason, supportCancelInFlight: false })).toEqual({
+      allowed: false,
+      rule: 'R-CANCEL-NO-REFUND',
+      reason: 'a cancel without refund needs a stated reason',
+    });
+  });
+
+  it('R-CANCEL-FULL / R-NO-REFUND-DONE / R-PARTIAL: final and unpaid orders are refused with the same texts a user gets', () => {
+    for (const status of ['completed', 'partial', 'canceled', 'rejected', 'new'] as const) {
+      const decision = decideSupportCancel({ status, mode: 'full_refund', reason: 'x', supportCancelInFlight: false });
+      const user = decideCancel({ ...base, status });
+      expect(decision).toEqual(user);
+    }
+  });
+
+  it('R-CANCEL-FULL: a second support cancel while one is carried out is refused', () => {
+    expect(decideSupportCancel({ status: 'pending', mode: 'full_refund', reason: 'x', supportCancelInFlight: true })).toEqual({
+      allowed: false,
+      rule: 'R-CANCEL-FULL',
+      reason: 'a cancel by support is already being carried out',
+    });
+  });
+
+  it('R-CANCEL-FULL: every status gets an answer, and only paid unfinished orders are accepted (property)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...ORDER_STATUSES), fc.constantFrom('full_refund' as const, 'no_refund' as const), fc.string(), (status, mode, reason) => {
+        const d = decideSupportCancel({ status, mode, reason, supportCancelInFlight: false });
+        const accepted = (open as readonly string[]).includes(status) && (mode === 'full_refund' || reason.trim() !== '');
+        expect(d.allowed).toBe(accepted);
+      }),
     );
   });
 });
