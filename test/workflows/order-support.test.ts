@@ -6,7 +6,10 @@
  */
 import { cancelOrder, moveOrder } from '../../worker/order-client';
 import type { CancelRequest, MoveRequest, MoveTarget, StaffRef } from '../../workflows/order-contract';
+import { orderWorkflowId } from '../../workflows/order-contract';
 import { MOVE_STOP_TIMEOUT_MS } from '../../workflows/order-workflow';
+import { fetchAllRuns } from '../../observability/history-fetch';
+import { renderTimeline } from '../../observability/timeline';
 import { startTestEngine } from '../support/engine';
 import type { TestEngine } from '../support/engine';
 
@@ -238,6 +241,12 @@ describe('R-SUBSTITUTE: support moves an unfinished order to another similar ser
     const final = await engine.handle(order.orderId).result();
     expect(final).toMatchObject({ status: 'completed', refunds: [], charge: '0.90000', startCount: 100 });
     expect(await refunds(order.orderId)).toEqual([]);
+
+    // The move stands in the order's history: the update with who, why and where, the switch, the new add.
+    const timeline = renderTimeline(await fetchAllRuns(engine.client, orderWorkflowId(order.orderId))).join('\n');
+    expect(timeline).toMatch(/WorkflowExecutionUpdateAccepted move +\{reason=provider 1 is too slow target=\{"serviceId":\d+.*requestedBy=\{"kind":"support"/);
+    expect(timeline).toMatch(/WorkflowExecutionUpdateCompleted +\{accepted=true rule=R-SUBSTITUTE/);
+    expect(timeline).toMatch(/ActivityTaskScheduled switchService +\{\d+ quantity=400\}/);
   });
 
   it('R-PARTIAL after a move: the new provider\'s Partial refunds charge × remains / the whole quantity', async () => {
