@@ -406,8 +406,8 @@ export function createOrderActivities(deps: EngineDeps) {
         if (current.serviceId === input.serviceId && row.providerOrderId === null && current.dispatchQuantity === input.quantity) {
           return { kind: 'switched' as const }; // a retry of a switch that committed
         }
-        if (row.providerOrderId !== input.fromProviderOrderId) {
-          return row.providerOrderId === null ? { kind: 'switched' as const } : { kind: 'placed' as const, providerOrderId: row.providerOrderId };
+        if (row.providerOrderId !== null && row.providerOrderId !== input.fromProviderOrderId) {
+          return { kind: 'placed' as const, providerOrderId: row.providerOrderId };
         }
         if (row.providerOrderId === null && row.dispatchState === 'sending') return { kind: 'uncertain' as const };
         await tx.order.update({

@@ -243,6 +243,38 @@ describe('the dispatch fence (orders.dispatch_state)', () => {
     expect(await env.run(acts.dispatchOrder, other.order.id)).toEqual({ kind: 'abandoned', status: 'canceled' });
     expect(addCalls(link2)).toBe(0);
   });
+
+  it('R-SUBSTITUTE: switchService holds the same fence: refused while an add may be in flight, placed when one landed, then moves the row once', async () => {
+    const acts = createOrderActivities(engine.deps);
+    const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('WARN') });
+    const link = engine.uniqueLink('fence-move');
+    const created = await engine.deps.orders.createOrder({
+      workflowId: `fence-${link}`, userId: engine.seed.userId, serviceId: engine.seed.serviceIds.followers, providerId: engine.seed.providerId,
+      link, linkKey: link, quantity: 100, rate: '0.90000', charge: '0.09000', refillKind: 'none', cancelable: true,
+    });
+    if (!created.ok) throw new Error('unreachable');
+    const id = created.order.id;
+    const to = { serviceId: engine.seed.serviceIds.followersNoLookup, providerId: engine.seed.noLookupProviderId, quantity: 60 };
+    await engine.prisma.order.update({ where: { id }, data: { status: 'pending', dispatchState: 'sending', dispatchAttempt: 1 } });
+    expect(await env.run(acts.switchService, id, { ...to, fromProviderOrderId: null })).toEqual({ kind: 'uncertain' });
+
+    await engine.prisma.order.update({ where: { id }, data: { dispatchState: 'answered', providerOrderId: '777', upstreamStatus: 'in_progress' } });
+    expect(await env.run(acts.switchService, id, { ...to, fromProviderOrderId: null })).toEqual({ kind: 'placed', providerOrderId: '777' });
+
+    // The old upstream order 777 stopped: the row moves, its fence and sync bookkeeping start afresh.
+    expect(await env.run(acts.switchService, id, { ...to, fromProviderOrderId: '777' })).toEqual({ kind: 'switched' });
+    expect(await engine.prisma.order.findUniqueOrThrow({ where: { id } })).toMatchObject({
+      serviceId: to.serviceId, providerId: to.providerId, dispatchQuantity: 60, providerOrderId: null, dispatchState: null, upstreamStatus: null,
+    });
+    // A retry finds it done; the next dispatch sends the 60 to the new provider.
+    expect(await env.run(acts.switchService, id, { ...to, fromProviderOrderId: '777' })).toEqual({ kind: 'switched' });
+    const placed = await env.run(acts.dispatchOrder, id);
+    expect(placed).toMatchObject({ kind: 'placed', replayed: false });
+    if (placed.kind !== 'placed') throw new Error('unreachable');
+    expect(engine.simulator.state.getOrder(Number(placed.providerOrderId))!.quantity).toBe(60);
+    // The database refuses a quantity above the order's (CHECK orders_dispatch_quantity_check).
+    await expect(engine.prisma.order.update({ where: { id }, data: { dispatchQuantity: 101 } })).rejects.toThrow(/orders_dispatch_quantity_check/);
+  });
 });
 
 it('every dispatch path above keeps its history small', async () => {
