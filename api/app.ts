@@ -8,6 +8,7 @@
 //   /admin/providers, /admin/services   the catalogue                     (role admin)
 //   /admin/audit     the audit trail of staff actions                     (role admin)
 //   /support         order search, accounts: block, unblock               (roles support, admin)
+//   /support/orders/:id/cancel, /move, /resolve-dispatch: support's powers over one order
 //   /metrics         Prometheus text (no key)
 //   /api/v2          the panels' API v2 (api/v2/router.ts): key in the body, its own errors
 // Errors are JSON `{ error: { code, message, field?, rule? } }` (api/errors.ts); API v2 answers
@@ -30,6 +31,7 @@ import { metricsRouter } from './routes/metrics';
 import { orderHistoryRouter } from './routes/order-history';
 import { ordersRouter } from './routes/orders';
 import { supportRouter } from './routes/support';
+import { supportOrdersRouter } from './routes/support-orders';
 import { apiV2Router } from './v2/router';
 
 export interface ApiDeps {
@@ -90,7 +92,7 @@ export function createApp(deps: CreateAppDeps): express.Application {
   app.use('/orders', orderHistoryRouter(full));
   app.use('/orders', ordersRouter(full, createPlacement(full)));
   app.use('/balance', balanceRouter(full));
-  app.use('/support', requireRole('support', 'admin'), supportRouter(full));
+  app.use('/support', requireRole('support', 'admin'), supportRouter(full), supportOrdersRouter(full));
   app.use('/admin', requireRole('admin'));
   app.use('/admin/users', adminUsersRouter(full));
   app.use('/admin/audit', adminAuditRouter(full));

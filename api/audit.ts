@@ -52,6 +52,21 @@ export async function auditInTransaction(tx: Prisma.TransactionClient, who: Auth
   return tx.auditRecord.create({ data: auditData(who, entry) });
 }
 
+/**
+ * Writes the record, or finds the one its requestId already wrote (a retry, or a concurrent twin
+ * that got there first): `replayed` says which.
+ */
+export async function auditOnce(prisma: PrismaClient, who: AuthContext, entry: AuditEntry & { requestId: string }): Promise<{ record: AuditRecord; replayed: boolean }> {
+  try {
+    return { record: await prisma.auditRecord.create({ data: auditData(who, entry) }), replayed: false };
+  } catch (error) {
+    if (!isAuditReplay(error)) throw error;
+    const winner = await findAudit(prisma, entry.requestId);
+    if (!winner) throw error;
+    return { record: winner, replayed: true };
+  }
+}
+
 /** The record a request id wrote, if any. */
 export async function findAudit(db: Db, requestId: string): Promise<AuditRecord | null> {
   return db.auditRecord.findUnique({ where: { requestId } });

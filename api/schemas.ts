@@ -169,6 +169,49 @@ export const accountActionBody = z.strictObject({
 });
 
 // ---------------------------------------------------------------------------------------------
+// Support: powers over one order (api/routes/support-orders.ts)
+
+/** Why support acts on an order: required, kept in the audit record and the order's history. */
+const actionReason = text('reason', 500);
+
+/** POST /support/orders/:id/cancel: refund 'full' (R-CANCEL-FULL) or 'none' (R-CANCEL-NO-REFUND). */
+export const supportCancelBody = z.strictObject({
+  refund: z.enum(['full', 'none'], {
+    error: (i) => (i.input === undefined ? 'refund is required ("full" or "none")' : 'refund must be "full" or "none"'),
+  }),
+  reason: actionReason,
+  requestId: requestId.optional(),
+});
+export type SupportCancelBody = z.infer<typeof supportCancelBody>;
+
+/** POST /support/orders/:id/move (R-SUBSTITUTE): the service to move the order to. */
+export const moveOrderBody = z.strictObject({
+  serviceId: wholeNumber('serviceId'),
+  reason: actionReason,
+  requestId: requestId.optional(),
+});
+
+/** POST /support/orders/:id/resolve-dispatch: providerOrderId is required for attach, and only for attach. */
+export const resolveDispatchBody = z
+  .strictObject({
+    action: z.enum(['attach', 'redispatch', 'cancel'], {
+      error: (i) => (i.input === undefined ? 'action is required (attach, redispatch or cancel)' : 'action must be one of attach, redispatch, cancel'),
+    }),
+    providerOrderId: z.preprocess((v) => (typeof v === 'number' ? String(v) : v), text('providerOrderId', 200)).optional(),
+    reason: actionReason,
+    requestId: requestId.optional(),
+  })
+  .superRefine((b, ctx) => {
+    if (b.action === 'attach' && b.providerOrderId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['providerOrderId'], params: { rule: 'required' }, message: "providerOrderId is required for action attach (the provider's order id)" });
+    }
+    if (b.action !== 'attach' && b.providerOrderId !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['providerOrderId'], params: { rule: 'unknown_field' }, message: `providerOrderId is only for action attach, not ${b.action}` });
+    }
+  });
+export type ResolveDispatchBody = z.infer<typeof resolveDispatchBody>;
+
+// ---------------------------------------------------------------------------------------------
 // Admin: users and money
 
 export const userIdParam = wholeNumber('user id');

@@ -261,6 +261,8 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
   const supportAnswers = new Map<string, MoveResult | ResolveDispatchResult>((carried?.supportAnswers ?? []).map((a) => [a.key, a.result]));
   /** R-CANCEL-NO-REFUND: support's stated reason, once such a cancel ended the order. */
   let noRefundReason: string | null = null;
+  /** Support's cancel that ended the order: answered by finish(), once its refund (if any) is posted. */
+  let closingCancel: { entry: CancelEntry; result: CancelResult } | null = null;
   let cancelCause: CancelCause | null = null;
   let dispatchScope: CancellationScope | null = null;
   /** A local cancel of an order the provider has: ask it to drop the order once the refund is done. */
@@ -978,11 +980,14 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
       endCanceled('R-CANCEL-FULL', `canceled by support with a full refund${reason ? `: ${reason}` : ''}`);
     }
     askProviderToDrop = state.providerOrderId !== null;
-    answerCancel(entry, {
-      accepted: true,
-      rule: entry.rule,
-      message: entry.request.mode === 'no_refund' ? 'order canceled without a refund; the reason is kept' : 'order canceled; its whole charge is refunded',
-    });
+    closingCancel = {
+      entry,
+      result: {
+        accepted: true,
+        rule: entry.rule,
+        message: entry.request.mode === 'no_refund' ? `order canceled without a refund: ${reason}` : 'order canceled; its whole charge is refunded',
+      },
+    };
   }
 
   async function processCancel(entry: CancelEntry): Promise<void> {
@@ -1028,7 +1033,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
   /** The one refund of this order, by its final status; then the final mirror. */
   async function finish(): Promise<void> {
     for (const entry of cancels) {
-      if (entry.result !== null) continue;
+      if (entry.result !== null || entry === closingCancel?.entry) continue;
       const d = decide(entry.request);
       answerCancel(entry, d.allowed ? { accepted: false, rule: 'R-CANCEL-REQUEST', reason: `the order ended ${state.status}` } : { accepted: false, rule: d.rule, reason: d.reason });
     }
@@ -1067,6 +1072,8 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
     }
     refreshStartWindow();
     await mirror();
+    // Support's cancel is answered once its refund is posted and mirrored: the answer tells the truth.
+    if (closingCancel) answerCancel(closingCancel.entry, closingCancel.result);
     if (askProviderToDrop) {
       // Best effort: the order is already canceled and refunded here (R-CANCEL-STALLED).
       try {

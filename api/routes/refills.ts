@@ -4,7 +4,8 @@
 //
 //   POST /orders/:id/refills                      {requestId?}  (or Idempotency-Key) → 202 {orderId, refill} | 409
 //   GET  /orders/:id/refills                                     → 200 {orderId, guarantee, voidReason, refills}
-//   POST /orders/:id/refills/:refillId/retry      {reason?, requestId?} (support, admin) → 202 | 409
+//   POST /orders/:id/refills/:refillId/retry      {reason, requestId?} (support, admin) → 202 | 409, one
+//                                                 `refill.retry` audit record per requestId
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import type { Request } from 'express';
@@ -17,6 +18,7 @@ import type { ApiDeps } from '../app';
 import { caller, requireRole } from '../auth';
 import { ApiError, notFound } from '../errors';
 import { refillFromRecord, refillFromRow, requestOrderRefill, retryOrderRefill } from '../refills';
+import { runOrderAction } from '../order-actions';
 import { idempotencyKeyOf, orderIdParam, parseOr400 } from '../schemas';
 
 const requestId = z
@@ -31,8 +33,13 @@ export const refillBody = z.strictObject({
   requestId: requestId.optional(),
 });
 
+/** R-REFILL-SUPPORT: support retries by hand, with a reason (kept in the audit record and the order's history). */
 export const retryRefillBody = z.strictObject({
-  reason: z.string({ error: 'reason must be text' }).trim().min(1, { error: 'reason must not be empty' }).max(1000, { error: 'reason must be at most 1000 characters' }).optional(),
+  reason: z
+    .string({ error: (i) => (i.input === undefined ? 'reason is required: say why the refill is sent again' : 'reason must be text') })
+    .trim()
+    .min(1, { error: 'reason must not be empty' })
+    .max(1000, { error: 'reason must be at most 1000 characters' }),
   requestId: requestId.optional(),
 });
 
@@ -92,9 +99,20 @@ export function refillsRouter(deps: ApiDeps, visibleOrder: (req: Request) => Pro
     const refillId = orderIdParam.safeParse(req.params.refillId);
     const refill = refillId.success ? await records.get(refillId.data) : null;
     if (!refill || refill.orderId !== order.id) throw notFound('refill');
-    const result = await retryOrderRefill(deps, who, order, refill.id, { reason: body.reason, requestId: body.requestId ?? idempotencyKeyOf(req) });
-    logger.info({ orderId: order.id, userId: who.userId, refillId: refill.id, accepted: result.accepted }, 'refill retry');
-    res.status(202).json(refusedOr202(order, result, who.role));
+    // One audit record per requestId (`refill.retry:<order>:<requestId>`); the same request again
+    // answers it (api/order-actions.ts).
+    const { result, requestId: retryId, replayed } = await runOrderAction<RefillResult>(deps, who, {
+      action: 'refill.retry',
+      order,
+      reason: body.reason,
+      requestId: body.requestId ?? idempotencyKeyOf(req),
+      request: { refillId: refill.id },
+      before: { orderStatus: order.status, refill: { id: refill.id, status: refill.status, attempts: refill.attempts, reason: refill.reason, providerRefillId: refill.providerRefillId } },
+      closedRule: 'R-REFILL-SUPPORT',
+      send: ({ workflowRequestId }) => retryOrderRefill(deps, who, order, refill.id, { reason: body.reason, requestId: workflowRequestId }),
+    });
+    logger.info({ orderId: order.id, userId: who.userId, refillId: refill.id, accepted: result.accepted, replayed }, 'refill retry');
+    res.status(202).json({ ...refusedOr202(order, result, who.role), requestId: retryId, replayed });
   });
 
   return router;

@@ -153,15 +153,18 @@ describe('REST: POST /orders/:id/refills, GET /orders/:id/refills', () => {
     const retry = (k: string, body: object = {}) => request(server).post(`/orders/${order.id}/refills/${refillId}/retry`).set(bearer(k)).send(body);
     expect((await retry(key)).status).toBe(403);
     const support = await keyFor(await engine.newUser(), 'support');
-    expect((await request(server).post(`/orders/${order.id}/refills/999999/retry`).set(bearer(support)).send({})).status).toBe(404);
+    expect((await request(server).post(`/orders/${order.id}/refills/999999/retry`).set(bearer(support)).send({ reason: 'customer wrote to support' })).status).toBe(404);
     const retried = await retry(support, { reason: 'customer wrote to support' });
     expect(retried.status).toBe(202);
     expect(retried.body.refill).toMatchObject({ id: refillId, status: 'pending', attempts: 2, providerRefillId: expect.any(String) });
     expect((await engine.state(order.id)).flags.refillFailed).toBe(false);
     // Not failed any more: a second retry is refused.
-    const again = await retry(support);
+    const again = await retry(support, { reason: 'customer wrote again' });
     expect(again.status).toBe(409);
     expect(again.body.error).toMatchObject({ rule: 'R-REFILL-SUPPORT', message: `refill ${refillId} is pending: only a failed or rejected refill can be retried` });
+    // One refill.retry audit record per request, the refusal included, with the reason.
+    const records = await engine.prisma.auditRecord.findMany({ where: { orderId: order.id, action: 'refill.retry' }, orderBy: { id: 'asc' } });
+    expect(records.map((r) => [r.reason, (r.after as { result: { accepted: boolean } }).result.accepted])).toEqual([['customer wrote to support', true], ['customer wrote again', false]]);
     engine.simClock!.advance(MINUTE);
     await until('retried refill rejected again', () => listRefills(key, order.id), (r) => r.body.refills[0]?.status === 'rejected');
   });

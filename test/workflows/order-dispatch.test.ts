@@ -6,6 +6,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createOrderActivities } from '../../activities/order-activities';
+import type { DispatchResult } from '../../activities/order-activities';
 import type { Scenario } from '../../provider-simulator';
 import { cancelOrder, resolveDispatch } from '../../worker/order-client';
 import { eventNames } from '../support/temporal';
@@ -268,7 +269,7 @@ describe('the dispatch fence (orders.dispatch_state)', () => {
     });
     // A retry finds it done; the next dispatch sends the 60 to the new provider.
     expect(await env.run(acts.switchService, id, { ...to, fromProviderOrderId: '777' })).toEqual({ kind: 'switched' });
-    const placed = await env.run(acts.dispatchOrder, id);
+    const placed = (await env.run(acts.dispatchOrder, id)) as DispatchResult;
     expect(placed).toMatchObject({ kind: 'placed', replayed: false });
     if (placed.kind !== 'placed') throw new Error('unreachable');
     expect(engine.simulator.state.getOrder(Number(placed.providerOrderId))!.quantity).toBe(60);

@@ -81,7 +81,7 @@ describe('support cancels whatever the cancel flag (R-CANCEL-FULL) or without a 
   it('R-CANCEL-NO-REFUND: canceled now, no refund entry, the balance stays, the stated reason is kept', async () => {
     const order = await dispatched({ started: true, balance: '0.90000' });
     const answer = await cancelOrder(engine.client, order.orderId, bySupport('no_refund', 'link to prohibited content', 's-none-1'));
-    expect(answer).toEqual({ accepted: true, rule: 'R-CANCEL-NO-REFUND', message: 'order canceled without a refund; the reason is kept' });
+    expect(answer).toEqual({ accepted: true, rule: 'R-CANCEL-NO-REFUND', message: 'order canceled without a refund: link to prohibited content' });
     const final = await engine.handle(order.orderId).result();
     expect(final).toMatchObject({ status: 'canceled', refunded: '0.00000', refunds: [] });
     expect(final.rejectReason).toBe('canceled by support without a refund: link to prohibited content');
