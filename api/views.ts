@@ -6,7 +6,7 @@ import { toApiV2Status } from '../domain/api-v2-status';
 import { formatMoney } from '../domain/money';
 import type { OrderStatus } from '../domain/order-status';
 import { guaranteeOf } from '../worker/order-client';
-import type { Guarantee, OrderState } from '../workflows/order-contract';
+import type { Guarantee, MoveRecord, OrderState } from '../workflows/order-contract';
 import type { Role } from './auth';
 import { isStaff } from './auth';
 
@@ -35,6 +35,8 @@ export interface OrderView {
   /** Staff only: who delivers it. */
   providerId?: number;
   providerOrderId?: string | null;
+  /** Staff only, live view (?live=1): support's moves (R-SUBSTITUTE), oldest first, with their phase. */
+  moves?: MoveRecord[];
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -75,7 +77,7 @@ export function orderFromRecord(o: OrderRecord, role: Role): OrderView {
 
 /** An order from the workflow's live state (placement answer, or GET ?live=1). */
 export function orderFromState(s: OrderState, role: Role): OrderView {
-  return withStaffFields(
+  const view = withStaffFields(
     {
       id: s.orderId,
       userId: s.userId,
@@ -101,6 +103,7 @@ export function orderFromState(s: OrderState, role: Role): OrderView {
     s.providerId,
     s.providerOrderId,
   );
+  return isStaff(role) && s.moves ? { ...view, moves: s.moves } : view;
 }
 
 export function userView(u: User) {

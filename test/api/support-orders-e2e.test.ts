@@ -182,6 +182,11 @@ describe('POST /support/orders/:id/move (R-SUBSTITUTE)', () => {
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ orderId, requestId: 'move-1', replayed: false, result: { accepted: true, rule: 'R-SUBSTITUTE', move: { phase: 'stopping' } } });
     expect(engine.simulator.state.getOrder(Number(oldUpstream))!.cancelRequestedAt).not.toBeNull();
+    // Support follows the move in the order's live view; the customer sees no moves.
+    const live = await request(ctx.server).get(`/orders/${orderId}?live=1`).set(bearer(support.key));
+    expect(live.body.order.moves).toMatchObject([{ phase: 'stopping', to: { serviceId: backupFollowers }, reason: 'the provider is far behind schedule' }]);
+    const owner = await ctx.keyFor('user', userId);
+    expect((await request(ctx.server).get(`/orders/${orderId}?live=1`).set(bearer(owner.key))).body.order.moves).toBeUndefined();
 
     // The old provider stops with 400 undelivered (what the provider sync would report).
     await engine.providerUpdate(orderId, { status: 'partial', providerId: engine.seed.providerId, providerOrderId: oldUpstream, startCount: 100, remains: 400 });
