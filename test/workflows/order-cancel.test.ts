@@ -7,26 +7,11 @@ import { cancelOrder } from '../../worker/order-client';
 import { cancelSignal } from '../../workflows/order-messages';
 import type { CancelRequest } from '../../workflows/order-contract';
 import { eventNames } from '../support/temporal';
-import { startTestEngine } from '../support/engine';
 import type { TestEngine } from '../support/engine';
+import { useTestEngine } from '../support/use-test-engine';
 
 let engine: TestEngine;
-
-beforeAll(async () => {
-  engine = await startTestEngine();
-});
-
-afterEach(async () => {
-  await expect(engine.deps.ledger.checkInvariant()).resolves.toBe(true);
-});
-
-afterAll(async () => {
-  try {
-    if (engine) expect(await engine.replayAll()).toBeGreaterThan(0);
-  } finally {
-    await engine?.shutdown();
-  }
-});
+useTestEngine((started) => (engine = started));
 
 const DAY = 24 * 3600_000;
 

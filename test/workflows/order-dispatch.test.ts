@@ -10,26 +10,11 @@ import type { DispatchResult } from '../../activities/order-activities';
 import type { Scenario } from '../../provider-simulator';
 import { cancelOrder, resolveDispatch } from '../../worker/order-client';
 import { eventNames } from '../support/temporal';
-import { startTestEngine } from '../support/engine';
 import type { TestEngine } from '../support/engine';
+import { useTestEngine } from '../support/use-test-engine';
 
 let engine: TestEngine;
-
-beforeAll(async () => {
-  engine = await startTestEngine();
-});
-
-afterEach(async () => {
-  await expect(engine.deps.ledger.checkInvariant()).resolves.toBe(true);
-});
-
-afterAll(async () => {
-  try {
-    if (engine) expect(await engine.replayAll()).toBeGreaterThan(0);
-  } finally {
-    await engine?.shutdown();
-  }
-});
+useTestEngine((started) => (engine = started));
 
 /** A link of its own with a simulator scenario for it. */
 function scenarioLink(prefix: string, scenario: Scenario): string {

@@ -6,26 +6,11 @@
 import { partialRefund } from '../../domain/refund';
 import { startOrder } from '../../worker/order-client';
 import { eventNames } from '../support/temporal';
-import { startTestEngine } from '../support/engine';
 import type { TestEngine } from '../support/engine';
+import { useTestEngine } from '../support/use-test-engine';
 
 let engine: TestEngine;
-
-beforeAll(async () => {
-  engine = await startTestEngine();
-});
-
-afterEach(async () => {
-  await expect(engine.deps.ledger.checkInvariant()).resolves.toBe(true);
-});
-
-afterAll(async () => {
-  try {
-    if (engine) expect(await engine.replayAll()).toBeGreaterThan(0);
-  } finally {
-    await engine?.shutdown();
-  }
-});
+useTestEngine((started) => (engine = started));
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;

@@ -9,26 +9,11 @@ import { createOrderActivities, debitKey } from '../../activities/order-activiti
 import type { ReserveAndDebitResult } from '../../activities/order-activities';
 import { OrderRequestError, buildOrderInput, reserveOrderId, startOrder } from '../../worker/order-client';
 import { eventNames } from '../support/temporal';
-import { startTestEngine } from '../support/engine';
 import type { TestEngine } from '../support/engine';
+import { useTestEngine } from '../support/use-test-engine';
 
 let engine: TestEngine;
-
-beforeAll(async () => {
-  engine = await startTestEngine();
-});
-
-afterEach(async () => {
-  await expect(engine.deps.ledger.checkInvariant()).resolves.toBe(true);
-});
-
-afterAll(async () => {
-  try {
-    if (engine) expect(await engine.replayAll()).toBeGreaterThan(0);
-  } finally {
-    await engine?.shutdown();
-  }
-});
+useTestEngine((started) => (engine = started));
 
 describe('placement', () => {
   it('R-BALANCE: an accepted placement answers with the paid order; the row is pending and the charge debited once', async () => {

@@ -12,26 +12,11 @@ import type { RefillRecord, RefillRequest, RefillResult, RefillUpdate } from '..
 import { refillUpdateSignal } from '../../workflows/order-messages';
 import { REFILLS_PER_RUN, RUN_MAX_AGE_MS } from '../../workflows/order-workflow';
 import { eventNames } from '../support/temporal';
-import { startTestEngine } from '../support/engine';
 import type { TestEngine } from '../support/engine';
+import { useTestEngine } from '../support/use-test-engine';
 
 let engine: TestEngine;
-
-beforeAll(async () => {
-  engine = await startTestEngine();
-});
-
-afterEach(async () => {
-  await expect(engine.deps.ledger.checkInvariant()).resolves.toBe(true);
-});
-
-afterAll(async () => {
-  try {
-    if (engine) expect(await engine.replayAll()).toBeGreaterThan(0);
-  } finally {
-    await engine?.shutdown();
-  }
-});
+useTestEngine((started) => (engine = started));
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -10,31 +10,16 @@ import { orderWorkflowId } from '../../workflows/order-contract';
 import { MOVE_STOP_TIMEOUT_MS } from '../../workflows/order-workflow';
 import { fetchAllRuns } from '../../observability/history-fetch';
 import { renderTimeline } from '../../observability/timeline';
-import { startTestEngine } from '../support/engine';
 import type { TestEngine } from '../support/engine';
+import { useTestEngine } from '../support/use-test-engine';
 
 let engine: TestEngine;
-
-beforeAll(async () => {
-  engine = await startTestEngine();
-});
-
-afterEach(async () => {
-  await expect(engine.deps.ledger.checkInvariant()).resolves.toBe(true);
-});
-
 /** Every order these tests made: each history is replayed at the end (a determinism check). */
 const orderIds: number[] = [];
-
-afterAll(async () => {
-  try {
-    if (engine) {
-      for (const id of orderIds) await engine.history(id);
-      expect(await engine.replayAll()).toBe(orderIds.length);
-    }
-  } finally {
-    await engine?.shutdown();
-  }
+useTestEngine((started) => (engine = started), {
+  beforeReplay: async (e) => {
+    for (const id of orderIds) await e.history(id);
+  },
 });
 
 const SUPPORT: StaffRef = { kind: 'support', userId: 1, apiKeyId: 1 };

@@ -6,26 +6,11 @@
 import { providerSyncWorkflowId } from '../../workflows/order-contract';
 import { cancelOrder, moveOrder } from '../../worker/order-client';
 import { eventNames } from '../support/temporal';
-import { startTestEngine } from '../support/engine';
 import type { TestEngine } from '../support/engine';
+import { useTestEngine } from '../support/use-test-engine';
 
 let engine: TestEngine;
-
-beforeAll(async () => {
-  engine = await startTestEngine({ providerSync: true });
-});
-
-afterEach(async () => {
-  await expect(engine.deps.ledger.checkInvariant()).resolves.toBe(true);
-});
-
-afterAll(async () => {
-  try {
-    if (engine) expect(await engine.replayAll()).toBeGreaterThan(0);
-  } finally {
-    await engine?.shutdown();
-  }
-});
+useTestEngine((started) => (engine = started), { providerSync: true });
 
 async function placedAndDispatched(link: string, balance = '10.00000') {
   const userId = await engine.newUser(balance);

@@ -10,8 +10,8 @@ import pino from 'pino';
 import { createApp } from '../../../api/app';
 import { generateApiKey } from '../../../api/auth';
 import type { Role } from '../../../api/auth';
-import { startTestEngine } from '../../support/engine';
 import type { TestEngine, TestEngineOptions } from '../../support/engine';
+import { useTestEngine } from '../../support/use-test-engine';
 
 export interface EngineApi {
   /** Set once the file's first beforeAll ran. */
@@ -30,20 +30,13 @@ export function useEngineApi(options: TestEngineOptions = {}): EngineApi {
       return { userId: owner, key, apiKeyId: row.id };
     },
   } as EngineApi;
-  beforeAll(async () => {
-    ctx.engine = await startTestEngine(options);
-    ctx.server = createApp({ ...ctx.engine.deps, logger: pino({ level: 'silent' }) }).listen(0);
-  });
-  afterEach(async () => {
-    await expect(ctx.engine.deps.ledger.checkInvariant()).resolves.toBe(true);
-  });
-  afterAll(async () => {
-    try {
-      if (ctx.engine) expect(await ctx.engine.replayAll()).toBeGreaterThan(0);
-    } finally {
-      await new Promise((resolve) => ctx.server?.close(resolve));
-      await ctx.engine?.shutdown();
-    }
+  useTestEngine((engine) => {
+    ctx.engine = engine;
+    ctx.server = createApp({ ...engine.deps, logger: pino({ level: 'silent' }) }).listen(0);
+  }, {
+    ...options,
+    // The API stops before the engine does.
+    beforeReplay: () => new Promise((resolve) => ctx.server?.close(() => resolve())),
   });
   return ctx;
 }
