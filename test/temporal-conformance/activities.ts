@@ -42,6 +42,10 @@ export async function echo(text: string): Promise<string> {
  */
 export function createClientActivities(client: Client) {
   return {
+    /** Run as a local activity: keeps its workflow task in flight this long. */
+    async holdTask(ms: number): Promise<void> {
+      await sleep(ms);
+    },
     async signalOwnWorkflow(amount: number): Promise<void> {
       const { workflowExecution } = Context.current().info;
       await client.workflow.getHandle(workflowExecution!.workflowId).signal('add', amount);

@@ -153,6 +153,16 @@ describe.each([
       );
     });
 
+    it('records the cancel of an activity whose completion was buffered during the canceling task, then that completion', async () => {
+      const handle = await start('cancelsAnActivityThatJustFinished', []);
+      expect(await handle.result()).toBe('activity canceled');
+      // The cancel is recorded although the activity had finished; its buffered completion follows.
+      expect(await namesOf(handle)).toBe(
+        `${START},ActivityTaskScheduled,TimerStarted,TimerFired,${TASK},MarkerRecorded,ActivityTaskCancelRequested,TimerStarted,` +
+          `ActivityTaskStarted,ActivityTaskCompleted,${TASK},TimerFired,${TASK},WorkflowExecutionCompleted`,
+      );
+    });
+
     it('retries an attempt that stops heartbeating (heartbeat timeout) and passes heartbeat details on', async () => {
       const handle = await start('heartbeatTimeout', []);
       expect(await handle.result()).toBe('finished on attempt 2');

@@ -179,6 +179,25 @@ export async function cancelsItsActivity(): Promise<string> {
   }
 }
 
+/**
+ * Cancels an activity whose completion arrived while the canceling workflow task was in flight
+ * (buffered by the server): the cancel request is still recorded (ActivityTaskCancelRequested),
+ * then the buffered completion; the workflow already took the activity as canceled (TRY_CANCEL).
+ */
+export async function cancelsAnActivityThatJustFinished(): Promise<string> {
+  const scope = new CancellationScope();
+  const running = scope.run(() => quick.sleepFor(300)).then(
+    () => 'activity finished',
+    (error) => (isCancellation(error) ? 'activity canceled' : `unexpected: ${String(error)}`),
+  );
+  await sleep(50); // a new workflow task while the activity still runs
+  await local.holdTask(1500); // ...held in flight while the activity completes
+  scope.cancel();
+  const outcome = await running;
+  await condition(() => false, 10); // close in a later task: the buffered completion comes first
+  return outcome;
+}
+
 /** Signals another workflow through the server (SignalExternalWorkflowExecution). */
 export async function signalsAnother(targetWorkflowId: string): Promise<string> {
   try {

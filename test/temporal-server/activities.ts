@@ -357,8 +357,11 @@ function timeOut(engine: Engine, run: WorkflowRun, activity: ActivityState, time
 }
 
 /**
- * RequestCancelActivityTask: an activity that is not running is canceled at once (returns true:
- * the workflow needs a new task to see it); a running one learns of it from its next heartbeat.
+ * RequestCancelActivityTask: the request is always recorded (ActivityTaskCancelRequested), as on a
+ * real server: the worker's state machine expects that event even for an activity that already
+ * closed, e.g. one whose completion is still buffered behind the canceling task. An activity that
+ * is not running is then canceled at once (returns true: the workflow needs a new task to see it);
+ * a running one learns of it from its next heartbeat; a closed one is left as it ended.
  */
 export function requestCancelActivity(
   engine: Engine,
@@ -368,13 +371,13 @@ export function requestCancelActivity(
 ): boolean {
   const scheduledEventId = toNumber(a.scheduledEventId);
   const activity = run.activities.get(scheduledEventId);
-  if (!activity) return false;
   const requested = run.addEvent(
     EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED,
     'activityTaskCancelRequestedEventAttributes',
     { scheduledEventId, workflowTaskCompletedEventId: completedEventId },
     engine.now(),
   );
+  if (!activity) return false;
   activity.cancelRequested = true;
   activity.cancelRequestedEventId = requested.eventId as number;
   if (activity.phase === 'started') return false;
