@@ -878,6 +878,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
    * provider to cancel and wait (stopStep) for its final answer. Answered once one of those is done.
    */
   async function startMove(entry: MoveEntry): Promise<void> {
+    // Checked again: the order may have moved on while the request waited (this entry itself is not "in flight").
     const decision = decideMove(state, entry.request, { moveInFlight: moveStop !== null, cancelInFlight: pendingCancel() });
     if (!decision.allowed) return answerMove(entry, { accepted: false, rule: decision.rule, reason: decision.reason });
     const record = newMoveRecord(state, entry.request, Date.now());
