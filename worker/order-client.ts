@@ -8,6 +8,7 @@
  */
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import { ApplicationFailure } from '@temporalio/common';
 import type { PrismaClient } from '../generated/prisma/client';
 import { checkQuantity, computeCharge } from '../domain/charge';
@@ -143,35 +144,46 @@ export function orderHandle(client: Client, orderId: number): WorkflowHandle<typ
   return client.workflow.getHandle<typeof orderWorkflow>(orderWorkflowId(orderId));
 }
 
+export async function orderState(client: Client, orderId: number): Promise<OrderState> {
+  return orderHandle(client, orderId).query(stateQuery);
+}
+
+/**
+ * An order update whose validator may refuse at once: the refusal (an ApplicationFailure of
+ * `refusedType` with the result as details[0]) comes back as the { accepted: false } result
+ * instead of an exception; any other error is thrown. A closed workflow throws
+ * WorkflowNotFoundError: the callers answer from the row.
+ */
+async function executeRefusable<Ret, Args extends [unknown, ...unknown[]]>(
+  client: Client,
+  orderId: number,
+  update: UpdateDefinition<Ret, Args>,
+  options: { args: Args; updateId?: string },
+  refused: { type: string; rule: string },
+): Promise<Ret> {
+  try {
+    return await orderHandle(client, orderId).executeUpdate(update, options);
+  } catch (error) {
+    if (!(error instanceof WorkflowUpdateFailedError)) throw error;
+    const cause = error.cause;
+    if (!(cause instanceof ApplicationFailure) || cause.type !== refused.type) throw error;
+    return (cause.details?.[0] as Ret | undefined) ?? ({ accepted: false, rule: refused.rule, reason: cause.message } as Ret);
+  }
+}
+
+/** The update id of a request that names one: a retried request is the same update. */
+const updateIdOf = (prefix: string, requestId: string | undefined) => (requestId ? { updateId: `${prefix}-${requestId}` } : {});
+
 /**
  * The `cancel` update as a CancelResult: a validator's refusal (rule + reason, at once) comes back
  * as { accepted: false } instead of an exception. The requestId doubles as the update id, so a
  * retried request is one cancel.
  */
 export async function cancelOrder(client: Client, orderId: number, request: CancelRequest): Promise<CancelResult> {
-  try {
-    return await orderHandle(client, orderId).executeUpdate(cancelUpdate, {
-      args: [request],
-      ...(request.requestId ? { updateId: `cancel-${request.requestId}` } : {}),
-    });
-  } catch (error) {
-    const refused = cancelRefusal(error);
-    if (refused) return refused;
-    throw error;
-  }
-}
-
-/** The CancelResult carried by a validator's refusal, or null for any other error. */
-export function cancelRefusal(error: unknown): CancelResult | null {
-  if (!(error instanceof WorkflowUpdateFailedError)) return null;
-  const cause = error.cause;
-  if (!(cause instanceof ApplicationFailure) || cause.type !== CANCEL_REFUSED_FAILURE) return null;
-  const detail = cause.details?.[0] as CancelResult | undefined;
-  return detail ?? { accepted: false, rule: 'R-CANCEL-REQUEST', reason: cause.message };
-}
-
-export async function orderState(client: Client, orderId: number): Promise<OrderState> {
-  return orderHandle(client, orderId).query(stateQuery);
+  return executeRefusable(client, orderId, cancelUpdate, { args: [request], ...updateIdOf('cancel', request.requestId) }, {
+    type: CANCEL_REFUSED_FAILURE,
+    rule: 'R-CANCEL-REQUEST',
+  });
 }
 
 /**
@@ -181,36 +193,18 @@ export async function orderState(client: Client, orderId: number): Promise<Order
  * WorkflowNotFoundError: the caller answers from the row (api/refills.ts).
  */
 export async function requestRefill(client: Client, orderId: number, request: RefillRequest): Promise<RefillResult> {
-  try {
-    return await orderHandle(client, orderId).executeUpdate(refillRequestUpdate, { args: [request], updateId: `refill-${request.requestId}` });
-  } catch (error) {
-    const refused = refillRefusal(error);
-    if (refused) return refused;
-    throw error;
-  }
+  return executeRefusable(client, orderId, refillRequestUpdate, { args: [request], updateId: `refill-${request.requestId}` }, {
+    type: REFILL_REFUSED_FAILURE,
+    rule: 'R-REFILL-STATUS',
+  });
 }
 
 /** Support's `retryRefill` update (R-REFILL-SUPPORT), refusals as { accepted: false }. */
 export async function retryRefill(client: Client, orderId: number, request: RetryRefillRequest): Promise<RefillResult> {
-  try {
-    return await orderHandle(client, orderId).executeUpdate(retryRefillUpdate, {
-      args: [request],
-      ...(request.requestId ? { updateId: `retry-refill-${request.requestId}` } : {}),
-    });
-  } catch (error) {
-    const refused = refillRefusal(error);
-    if (refused) return refused;
-    throw error;
-  }
-}
-
-/** The RefillResult carried by a refill validator's refusal, or null for any other error. */
-export function refillRefusal(error: unknown): RefillResult | null {
-  if (!(error instanceof WorkflowUpdateFailedError)) return null;
-  const cause = error.cause;
-  if (!(cause instanceof ApplicationFailure) || cause.type !== REFILL_REFUSED_FAILURE) return null;
-  const detail = cause.details?.[0] as RefillResult | undefined;
-  return detail ?? { accepted: false, rule: 'R-REFILL-STATUS', reason: cause.message };
+  return executeRefusable(client, orderId, retryRefillUpdate, { args: [request], ...updateIdOf('retry-refill', request.requestId) }, {
+    type: REFILL_REFUSED_FAILURE,
+    rule: 'R-REFILL-STATUS',
+  });
 }
 
 /**
@@ -219,33 +213,16 @@ export function refillRefusal(error: unknown): RefillResult | null {
  * cancel; the rest follows in the order's state (`moves`). Update id `move-<requestId>`.
  */
 export async function moveOrder(client: Client, orderId: number, request: MoveRequest): Promise<MoveResult> {
-  try {
-    return await orderHandle(client, orderId).executeUpdate(moveUpdate, { args: [request], updateId: `move-${request.requestId}` });
-  } catch (error) {
-    const refused = supportRefusal<MoveResult>(error);
-    if (refused) return refused;
-    throw error;
-  }
+  return executeRefusable(client, orderId, moveUpdate, { args: [request], updateId: `move-${request.requestId}` }, {
+    type: SUPPORT_REFUSED_FAILURE,
+    rule: 'R-SUBSTITUTE',
+  });
 }
 
 /** Support's `resolveDispatch` update for a `dispatch_uncertain` order, refusals as { accepted: false }. */
 export async function resolveDispatch(client: Client, orderId: number, resolution: DispatchResolution): Promise<ResolveDispatchResult> {
-  try {
-    return await orderHandle(client, orderId).executeUpdate(resolveDispatchUpdate, {
-      args: [resolution],
-      ...(resolution.requestId ? { updateId: `resolve-${resolution.requestId}` } : {}),
-    });
-  } catch (error) {
-    const refused = supportRefusal<ResolveDispatchResult>(error);
-    if (refused) return refused;
-    throw error;
-  }
-}
-
-/** The result carried by a move's or a resolution's validator refusal, or null for any other error. */
-function supportRefusal<T extends { accepted: boolean }>(error: unknown): T | null {
-  if (!(error instanceof WorkflowUpdateFailedError)) return null;
-  const cause = error.cause;
-  if (!(cause instanceof ApplicationFailure) || cause.type !== SUPPORT_REFUSED_FAILURE) return null;
-  return (cause.details?.[0] as T | undefined) ?? ({ accepted: false, rule: 'R-SUBSTITUTE', reason: cause.message } as unknown as T);
+  return executeRefusable(client, orderId, resolveDispatchUpdate, { args: [resolution], ...updateIdOf('resolve', resolution.requestId) }, {
+    type: SUPPORT_REFUSED_FAILURE,
+    rule: 'dispatch_uncertain',
+  });
 }
