@@ -167,6 +167,9 @@ interface DispatchRow {
   link: string;
   quantity: number;
   providerServiceId: string;
+  serviceId: number;
+  /** Set after a move (R-SUBSTITUTE); `quantity` above is already this when set. */
+  dispatchQuantity: number | null;
 }
 
 export function createOrderActivities(deps: EngineDeps) {
@@ -177,6 +180,7 @@ export function createOrderActivities(deps: EngineDeps) {
       SELECT o.status, o.dispatch_state AS "dispatchState", o.dispatch_attempt AS "dispatchAttempt",
              o.provider_order_id AS "providerOrderId", o.provider_id AS "providerId", o.link,
              COALESCE(o.dispatch_quantity, o.quantity) AS quantity,
+             o.service_id AS "serviceId", o.dispatch_quantity AS "dispatchQuantity",
              s.provider_service_id AS "providerServiceId"
         FROM orders o JOIN services s ON s.id = o.service_id
        WHERE o.id = ${orderId}
@@ -402,8 +406,7 @@ export function createOrderActivities(deps: EngineDeps) {
     async switchService(orderId: number, input: SwitchServiceInput): Promise<SwitchResult> {
       const result = await prisma.$transaction(async (tx) => {
         const row = await lockOrder(tx, orderId);
-        const current = await tx.order.findUniqueOrThrow({ where: { id: orderId }, select: { serviceId: true, dispatchQuantity: true } });
-        if (current.serviceId === input.serviceId && row.providerOrderId === null && current.dispatchQuantity === input.quantity) {
+        if (row.serviceId === input.serviceId && row.providerOrderId === null && row.dispatchQuantity === input.quantity) {
           return { kind: 'switched' as const }; // a retry of a switch that committed
         }
         if (row.providerOrderId !== null && row.providerOrderId !== input.fromProviderOrderId) {

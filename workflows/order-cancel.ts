@@ -11,7 +11,7 @@ import { canceling, reconciling } from './order-activity-options';
 import type { CancelRequest, CancelResult } from './order-contract';
 import { CANCEL_REFUSED_FAILURE, cancelSignal, cancelUpdate } from './order-messages';
 import { failMove } from './order-move';
-import { attachUpstream, becomeUncertain, describeFailure, endCanceled, endUpstreamCanceled } from './order-run';
+import { attachUpstream, becomeUncertain, describeFailure, endCanceled, endUpstreamCanceled, rememberAnswer } from './order-run';
 import type { CancelEntry, OrderRun } from './order-run';
 
 /** Cancel answers kept by request id (a retried request gets the same answer). */
@@ -82,8 +82,7 @@ function recordCancel(run: OrderRun, request: CancelRequest, result: CancelResul
     at: Date.now(),
   };
   if (request.requestId) {
-    cancelAnswers.set(request.requestId, result);
-    while (cancelAnswers.size > KEPT_CANCEL_ANSWERS) cancelAnswers.delete(cancelAnswers.keys().next().value!);
+    rememberAnswer(cancelAnswers, request.requestId, result, KEPT_CANCEL_ANSWERS);
   }
 }
 

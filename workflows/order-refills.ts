@@ -11,7 +11,7 @@ import { DAY_MS } from '../domain/time';
 import { mirroring, refilling } from './order-activity-options';
 import type { RefillRecord, RefillRequest, RefillResult, RetryRefillRequest } from './order-contract';
 import { REFILL_REFUSED_FAILURE, refillRequestUpdate, refillUpdateSignal, retryRefillUpdate } from './order-messages';
-import { carry, describeFailure, mirror, waitForChange } from './order-run';
+import { carry, describeFailure, mirror, rememberAnswer, waitForChange } from './order-run';
 import type { OrderRun, RefillEntry } from './order-run';
 import type { orderWorkflow } from './order-workflow';
 import {
@@ -140,10 +140,8 @@ export function registerRefillHandlers(run: OrderRun): void {
 // ---------------------------------------------------------------- refills
 
 function answerRefill(run: OrderRun, entry: RefillEntry, result: RefillResult): void {
-  const { refillAnswers } = run;
   entry.result = result;
-  refillAnswers.set(entry.key, result);
-  while (refillAnswers.size > KEPT_REFILL_ANSWERS) refillAnswers.delete(refillAnswers.keys().next().value!);
+  rememberAnswer(run.refillAnswers, entry.key, result, KEPT_REFILL_ANSWERS);
 }
 
 /** A request the validator accepted: the activity's checks, the row, the provider's `refill`. */

@@ -209,10 +209,17 @@ export const interruptPending = (run: OrderRun) => pendingCancel(run) || run.mov
 
 // ---------------------------------------------------------------- support's answers (move, resolveDispatch)
 
+/**
+ * Keeps an answer by its request key so a retried request gets the same one; only the newest `kept`
+ * stay (Maps iterate in insertion order: the oldest go first). Carried across continue-as-new.
+ */
+export function rememberAnswer<K, V>(answers: Map<K, V>, key: K, answer: V, kept: number): void {
+  answers.set(key, answer);
+  while (answers.size > kept) answers.delete(answers.keys().next().value!);
+}
+
 export function keepSupportAnswer(run: OrderRun, key: string, result: MoveResult | ResolveDispatchResult): void {
-  const { supportAnswers } = run;
-  supportAnswers.set(key, result);
-  while (supportAnswers.size > KEPT_SUPPORT_ANSWERS) supportAnswers.delete(supportAnswers.keys().next().value!);
+  rememberAnswer(run.supportAnswers, key, result, KEPT_SUPPORT_ANSWERS);
 }
 
 export function refuseSupport(result: { accepted: false; rule: string; reason: string }): never {
