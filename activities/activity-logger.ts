@@ -4,7 +4,7 @@
  * function is called directly, and silence when neither exists.
  */
 import { Context } from '@temporalio/activity';
-import type { EngineDeps, EngineLogger } from '../worker';
+import type { EngineDeps, EngineLogger } from '../deps/engine-deps';
 
 const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
 

@@ -2,7 +2,7 @@
  * Every activity the engine's worker registers: the order workflow's (order-activities.ts, refill-activities.ts) and the
  * provider sync's (provider-sync-activities.ts), built from one set of dependencies.
  */
-import type { EngineDeps } from '../worker';
+import type { EngineDeps } from '../deps/engine-deps';
 import { createOrderActivities } from './order-activities';
 import { createProviderSyncActivities } from './provider-sync-activities';
 import { createRefillActivities } from './refill-activities';

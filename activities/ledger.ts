@@ -1,7 +1,7 @@
 // The ledger: every change of a user's balance is one append-only ledger entry, written in the same
 // database transaction as the balance change, exactly once per idempotency key.
 //
-// Model (TigerBeetle style, see shared/reference/models-to-learn-from.md):
+// Model (TigerBeetle style: double-entry thinking, idempotency keys, append-only):
 // - The caller chooses each entry's idempotency key (e.g. `<workflowId>:debit`, `topup:<reference>`).
 //   The same key again returns the existing entry as success (`replayed: true`); the same key with
 //   different content (user, amount, kind, order) throws LedgerConflictError.

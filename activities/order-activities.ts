@@ -18,7 +18,7 @@ import { countMoney, moneyCharged, moneyRefunded } from '../observability/metric
 import { ApplicationFailure } from '@temporalio/common';
 import type { AddOrderResult } from './provider';
 import type { CreateOrderInput, OrderMirrorPatch } from './order-records';
-import type { EngineDeps } from '../worker';
+import type { EngineDeps } from '../deps/engine-deps';
 import { activityLogger } from './activity-logger';
 import { ORDER_TASK_QUEUE, orderWorkflowId, providerSyncWorkflowId } from '../workflows/order-contract';
 import type { OrderInput, ProviderUpdate } from '../workflows/order-contract';

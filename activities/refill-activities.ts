@@ -22,7 +22,7 @@
  * Refills never touch the balance: nothing here calls the ledger.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { EngineDeps } from '../worker';
+import type { EngineDeps } from '../deps/engine-deps';
 import { activityLogger } from './activity-logger';
 import type { RefillCounts, RefillRequester, RefillUpdate } from '../workflows/order-contract';
 import { refillNeeded } from '../domain/refill-policy';

@@ -1,11 +1,11 @@
 /**
- * npm run bench:temporal — figures for the in-memory Temporal server (test/temporal-server):
+ * npm run bench:temporal — figures for the in-memory Temporal server (temporal-server):
  * server start time, and workflows completed per second for a workflow with three activities and
  * one 100 ms timer, at 1 and at 50 concurrent workflows, through the real SDK worker and client.
  */
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { startInMemoryTemporalServer } from '../test/temporal-server';
+import { startInMemoryTemporalServer } from '../temporal-server';
 import * as activities from './temporal-activities';
 
 const TASK_QUEUE = 'bench';

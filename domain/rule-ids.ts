@@ -1,5 +1,5 @@
 /**
- * The rule IDs of /shared/domain/RULES.md that the domain functions enforce.
+ * The rule IDs of docs/RULES.md that the domain functions enforce.
  * Every refusal and every refund names one of them, so that support, logs and
  * tests can point at the clause that decided.
  */

@@ -4,6 +4,7 @@
  * Workflow code imports this file, so it holds types and plain constants only (no I/O).
  */
 import type { OrderStatus } from '../domain/order-status';
+import type { ServiceType } from '../domain/service-types';
 
 export const ORDER_TASK_QUEUE = 'orders';
 
@@ -31,6 +32,28 @@ export interface OrderInput {
   placedAt: number;
   idempotencyKey?: string | null;
   requestHash?: string | null;
+  // Order types (each absent in histories from before types, which are Default orders).
+  /** The service's type at placement (R-PRICE-SNAPSHOT). Absent: 'default'. */
+  serviceType?: ServiceType;
+  /**
+   * The type's own API v2 `add` fields, as the provider gets them unchanged (`comments`,
+   * `usernames`, `hashtags`, `hashtag`, `username`, `media`, `answer_number`, `keywords`, ...).
+   * `quantity` above is what was charged for (Custom Comments: the number of non-empty lines).
+   */
+  providerFields?: Record<string, string>;
+  /**
+   * Drip-feed: `quantity` is the total (quantityPerRun × runs), charged once. mode 'engine': the
+   * workflow sends one provider order per run, intervalMinutes after the previous run was sent;
+   * 'provider': `runs`/`interval` go to the provider and one upstream order is followed.
+   */
+  dripFeed?: { runs: number; intervalMinutes: number; quantityPerRun: number; mode: 'engine' | 'provider' };
+  /**
+   * Subscription to future posts: charged at max × posts (R-CHARGE-MAX), so `quantity` is
+   * max × posts. `link` holds the username; `expiry` is the API v2 d/m/Y text, if given.
+   */
+  subscription?: { username: string; min: number; max: number; posts: number; oldPosts: number; delayMinutes: number; expiry?: string };
+  /** Scheduled order: epoch ms before which nothing is sent to the provider (charged at placement). */
+  executeAt?: number;
 }
 
 /** The answer of the placement update: given once the debit succeeded or was refused. */

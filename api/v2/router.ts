@@ -1,4 +1,4 @@
-// The panels' "API v2" (../shared/reference/smm-api-v2.md), served by the engine:
+// The panels' "API v2" (docs/smm-api-v2.md), served by the engine:
 //   POST /api/v2   (and /api/v2/)   key=<API key>&action=<action>&...
 // Answered directly (never a redirect: a client following one as a GET loses its body), always
 // with JSON and HTTP 200: the action's answer, or `{"error": "<text>"}` (errors.ts). Never an

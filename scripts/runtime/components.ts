@@ -11,8 +11,9 @@ import type { LogLevel } from '@temporalio/worker';
 import { createApp } from '../../api/app';
 import { installTemporalRuntime as installRuntime } from '../../observability/temporal-runtime';
 import { createPrisma } from '../../db/client';
-import { createEngineDeps, createEngineWorker } from '../../worker';
-import type { EngineDeps } from '../../worker';
+import { createEngineDeps } from '../../deps/engine-deps';
+import type { EngineDeps } from '../../deps/engine-deps';
+import { createEngineWorker } from '../../worker';
 import type { Parts, Stoppable } from './parts';
 
 /**

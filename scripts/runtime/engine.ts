@@ -20,7 +20,7 @@ import { migrate } from '../../db/migrate';
 import { startPostgres } from '../../db/postgres';
 import type { RunningPostgres } from '../../db/postgres';
 import { startProviderSimulator } from '../../provider-simulator';
-import { createEngineDeps } from '../../worker';
+import { createEngineDeps } from '../../deps/engine-deps';
 import { connectTemporal, installTemporalRuntime, startApi, startWorker } from './components';
 import { Parts } from './parts';
 import { seedDemo } from './demo';

@@ -6,14 +6,14 @@
  *      the Temporal CLI (needs internet). Given TEMPORAL_DEV_SERVER_TIMEOUT_MS (default 30 s) to come up;
  *      its history is kept in <data dir>/temporal.sqlite, so workflows survive a restart;
  *      TEMPORAL_DEV_SERVER=off skips this step;
- *   3. offline: the in-memory server of test/temporal-server, real time (no time skipping), with a
+ *   3. offline: the in-memory server of temporal-server, real time (no time skipping), with a
  *      warning: it keeps nothing across restarts and is for trying the engine out only.
  */
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { freePort } from '../../db/postgres';
 import { intFromEnv } from './env';
-import { startInMemoryTemporalServer } from '../../test/temporal-server';
+import { startInMemoryTemporalServer } from '../../temporal-server';
 
 export type TemporalKind = 'external' | 'dev-server' | 'in-memory';
 
@@ -40,7 +40,7 @@ export interface ChooseTemporalOptions {
 }
 
 export const IN_MEMORY_WARNING = [
-  'Temporal is the in-memory server of test/temporal-server: it keeps NOTHING across restarts',
+  'Temporal is the in-memory server of temporal-server: it keeps NOTHING across restarts',
   '(order workflows started before a restart are gone while their rows stay in PostgreSQL). For trying the engine out only.',
   'For real use: TEMPORAL_ADDRESS=host:port, or TEMPORAL_CLI_PATH=/path/to/temporal (the Temporal CLI), or docker compose.',
 ];

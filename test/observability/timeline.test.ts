@@ -12,7 +12,7 @@ import { exportRuns, fetchAllRuns } from '../../observability/history-fetch';
 import { renderTimeline } from '../../observability/timeline';
 import { bundleWorkflows, startTestTemporal } from '../support/temporal';
 import type { TestTemporal } from '../support/temporal';
-import * as activities from '../temporal-conformance/activities';
+import * as activities from '../../temporal-server/conformance/activities';
 
 let temporalServer: TestTemporal;
 let bundle: WorkflowBundle;
@@ -21,7 +21,7 @@ let running: Promise<void>;
 
 beforeAll(async () => {
   temporalServer = await startTestTemporal();
-  bundle = await bundleWorkflows(require.resolve('../temporal-conformance/workflows'));
+  bundle = await bundleWorkflows(require.resolve('../../temporal-server/conformance/workflows'));
   worker = await Worker.create({
     connection: temporalServer.env.nativeConnection,
     taskQueue: 'timeline',

@@ -1,7 +1,7 @@
 // The README's rule table stays true: every file it names exists and names the rule, and every rule ID
 // the domain knows (domain/rule-ids.ts) has a row.
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
@@ -47,4 +47,36 @@ it('the links to other READMEs resolve', () => {
   const links = [...readme.matchAll(/\]\(([^)#]+?)\)/g)].map((m) => m[1]!).filter((l) => !/^https?:/.test(l));
   expect(links.length).toBeGreaterThan(5);
   expect(links.filter((link) => !existsSync(join(REPO_ROOT, link)))).toEqual([]);
+});
+
+/** Every Markdown file of the project (not node_modules, not generated code). */
+function markdownFiles(dir = REPO_ROOT): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    if (['node_modules', 'generated', '.git', '.data', 'coverage'].includes(entry.name)) return [];
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return markdownFiles(path);
+    return entry.name.endsWith('.md') ? [path] : [];
+  });
+}
+
+it('every relative link in every Markdown file resolves inside the repository', () => {
+  const broken: string[] = [];
+  for (const file of markdownFiles()) {
+    const text = readFileSync(file, 'utf8');
+    for (const [, link] of text.matchAll(/\]\(([^)#\s]+)[^)]*\)/g)) {
+      if (/^(https?:|mailto:)/.test(link!)) continue;
+      const target = resolve(dirname(file), link!);
+      if (!target.startsWith(REPO_ROOT) || !existsSync(target)) broken.push(`${relative(REPO_ROOT, file)} → ${link}`);
+    }
+  }
+  expect(broken).toEqual([]);
+});
+
+it('nothing points at a shared/ folder outside the repository: a clone has only docs/', () => {
+  const offenders = markdownFiles()
+    .filter((file) => /(\.\.\/|\/work\/|`\/)shared\//.test(readFileSync(file, 'utf8')))
+    .map((file) => relative(REPO_ROOT, file));
+  expect(offenders).toEqual([]);
+  expect(existsSync(join(REPO_ROOT, 'docs', 'RULES.md'))).toBe(true);
+  expect(existsSync(join(REPO_ROOT, 'docs', 'smm-api-v2.md'))).toBe(true);
 });

@@ -17,6 +17,6 @@ export function describeTemporalKind(kind: TemporalKind): string {
     case 'official-test-server':
       return `official time-skipping test server ${process.env.TEMPORAL_TEST_SERVER_PATH} (TEMPORAL_TEST_SERVER_PATH)`;
     default:
-      return 'in-memory time-skipping server (test/temporal-server)';
+      return 'in-memory time-skipping server (temporal-server)';
   }
 }

@@ -3,15 +3,15 @@
  *   1. TEMPORAL_ADDRESS=host:port         → that real server (no time skipping);
  *   2. TEMPORAL_TEST_SERVER_PATH=/path    → Temporal's official time-skipping test server binary,
  *                                            started through the SDK's `existing-path` option;
- *   3. otherwise                          → our in-memory server (test/temporal-server), time-skipping.
+ *   3. otherwise                          → our in-memory server (temporal-server), time-skipping.
  * Every workflow and API test uses this helper, so the same test files run unchanged on all three.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { startInMemoryTemporalServer } from '../temporal-server';
-import type { InMemoryTemporalServer } from '../temporal-server';
+import { startInMemoryTemporalServer } from '../../temporal-server';
+import type { InMemoryTemporalServer } from '../../temporal-server';
 import { temporalKindFromEnvironment } from './temporal-kind';
 import type { TemporalKind } from './temporal-kind';
 

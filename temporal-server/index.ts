@@ -3,7 +3,7 @@
  *
  * It serves Temporal's gRPC API (WorkflowService, the test service's time-skipping calls, and the
  * search-attribute part of OperatorService) on a loopback port, so the unmodified SDK connects to
- * it as to a real server. It keeps nothing across restarts. See test/temporal-server/README.md.
+ * it as to a real server. It keeps nothing across restarts. See temporal-server/README.md.
  */
 import * as grpc from '@grpc/grpc-js';
 import { VirtualClock } from './clock';

@@ -17,8 +17,8 @@ import { ActivityFailure, ApplicationFailure, CancelledFailure, TerminatedFailur
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import type { WorkflowBundle } from '@temporalio/worker';
-import { bundleWorkflows, eventNames, startTestTemporal } from '../support/temporal';
-import type { TestTemporal } from '../support/temporal';
+import { bundleWorkflows, eventNames, startTestTemporal } from '../../test/support/temporal';
+import type { TestTemporal } from '../../test/support/temporal';
 import * as activities from './activities';
 import * as workflows from './workflows';
 

@@ -1,0 +1,58 @@
+/**
+ * What every part of the engine shares: the dependencies activities close over (EngineDeps) and
+ * the function that builds them once per process. Activities, the API, the worker and the scripts
+ * import these from here, so no part imports the worker that runs it (no import cycle).
+ */
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import { createLedger } from '../activities/ledger';
+import type { Ledger } from '../activities/ledger';
+import { createOrderRecords } from '../activities/order-records';
+import type { OrderRecords } from '../activities/order-records';
+import { createProviderDirectory } from '../activities/provider-directory';
+import type { ProviderDirectory } from '../activities/provider-directory';
+import type { PrismaClient } from '../generated/prisma/client';
+
+/** The logger activities use outside a Temporal activity context (Temporal's own Logger shape). */
+export interface EngineLogger {
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+}
+
+/** Everything activities need, built once per process. */
+export interface EngineDeps {
+  prisma: PrismaClient;
+  ledger: Ledger;
+  orders: OrderRecords;
+  providers: ProviderDirectory;
+  /** For activities that signal or start workflows (the provider sync's wake, its providerUpdate). */
+  temporal: Client;
+  /** pino, as the API uses it; activities running in Temporal log through the activity Context. */
+  logger?: Logger;
+  /**
+   * Wakes a provider's sync workflow after an order reached it. Default: signalWithStart of
+   * providerSyncWorkflow (`provider-sync-<id>`, signal `wake`). Tests that drive orders by sending
+   * providerUpdate signals themselves replace it (e.g. with a no-op).
+   */
+  wakeProviderSync?: (providerId: number) => Promise<void>;
+}
+
+export interface CreateEngineDepsOptions {
+  logger?: Logger;
+  /** Provider HTTP timeout per call (default 15 s). */
+  providerTimeoutMs?: number;
+  wakeProviderSync?: (providerId: number) => Promise<void>;
+}
+
+export function createEngineDeps(prisma: PrismaClient, temporal: Client, options: CreateEngineDepsOptions = {}): EngineDeps {
+  return {
+    prisma,
+    ledger: createLedger(prisma),
+    orders: createOrderRecords(prisma),
+    providers: createProviderDirectory(prisma, { timeoutMs: options.providerTimeoutMs }),
+    temporal,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.wakeProviderSync ? { wakeProviderSync: options.wakeProviderSync } : {}),
+  };
+}
