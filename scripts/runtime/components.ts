@@ -14,6 +14,7 @@ import { createPrisma } from '../../db/client';
 import { createEngineDeps } from '../../deps/engine-deps';
 import type { EngineDeps } from '../../deps/engine-deps';
 import { createEngineWorker } from '../../worker';
+import { ensureOrderRecovery, recoveryIntervalFromEnv } from '../../recovery/ensure-recovery';
 import type { Parts, Stoppable } from './parts';
 
 /**
@@ -84,6 +85,8 @@ export async function connectTemporal(address: string, namespace: string): Promi
 /**
  * The worker, running until stop(). If it fails on its own (say Temporal went away for good),
  * onFailure hears of it at once: the process should end rather than serve without a worker.
+ * Once it runs, the order recovery is ensured (recovery/README.md): orders whose workflow is gone
+ * are found now and every ORDER_RECOVERY_INTERVAL_MINUTES (default 10; `off`: not ensured here).
  */
 export async function startWorker(input: {
   deps: EngineDeps;
@@ -91,6 +94,7 @@ export async function startWorker(input: {
   namespace: string;
   onFailure: (error: unknown) => void;
 }): Promise<Stoppable> {
+  const recoveryIntervalMs = recoveryIntervalFromEnv(process.env);
   const worker = await createEngineWorker({ connection: input.connection, namespace: input.namespace, deps: input.deps });
   let stopping = false;
   let failed: unknown;
@@ -98,6 +102,7 @@ export async function startWorker(input: {
     failed = error;
     if (!stopping) input.onFailure(error);
   });
+  if (recoveryIntervalMs !== null) await ensureOrderRecovery(input.deps.temporal, { intervalMs: recoveryIntervalMs });
   return {
     stop: async () => {
       stopping = true;

@@ -101,6 +101,12 @@ export interface TestEngine {
   replayAll(): Promise<number>;
   /** Stops the worker (as a crash or a deploy would, between two calls) and runs `between` before a new one starts. */
   restartWorker(between?: () => Promise<void>): Promise<void>;
+  /**
+   * Loses the Temporal server, as restarting `npm start` on the in-memory one does: stops the worker,
+   * tears the server down (every workflow with it), starts a new one and a new worker against it.
+   * The database and the simulator stay; `temporal`, `client` and `deps.temporal` are the new ones.
+   */
+  restartTemporal(): Promise<void>;
   shutdown(): Promise<void>;
 }
 
@@ -114,14 +120,14 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
   try {
     const db = await createTestDatabase();
     cleanups.push(() => db.drop());
-    const temporal = await startTestTemporal();
+    let temporal = await startTestTemporal();
     cleanups.push(() => temporal.teardown());
     const simClock = options.simulator?.clock ? null : createVirtualClock();
     const simulator = await startProviderSimulator({ ...(simClock ? { clock: simClock.now } : {}), ...options.simulator });
     cleanups.push(() => simulator.close());
 
     const prisma = db.prisma;
-    const client = temporal.env.client;
+    let client = temporal.env.client;
     const wakes: number[] = [];
     const deps = createEngineDeps(prisma, client, {
       providerTimeoutMs: options.providerTimeoutMs ?? 2_000,
@@ -211,6 +217,18 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
       async restartWorker(between) {
         await stopWorker();
         await between?.();
+        worker = await newWorker();
+        running = worker.run();
+        engine.worker = worker;
+      },
+      async restartTemporal() {
+        await stopWorker();
+        await temporal.teardown();
+        temporal = await startTestTemporal();
+        client = temporal.env.client;
+        deps.temporal = client;
+        engine.temporal = temporal;
+        engine.client = client;
         worker = await newWorker();
         running = worker.run();
         engine.worker = worker;
