@@ -50,6 +50,8 @@ const FACT_KEYS = [
   'requestedBy',
   'holderOrderId',
   'link',
+  // A run the order recovery started from the row (recovery/resume-order.ts): from what, and why.
+  'recovered',
 ];
 
 export function renderTimeline(runs: RunHistory[], options: TimelineOptions = {}): string[] {

@@ -124,9 +124,9 @@ const inFlightAtProvider = (r: OrphanRefillRow) => (r.status === 'pending' || r.
 
 /** How the new run was started, as it shows in its first event (the timeline) and the logs. */
 export interface RecoveryNote {
-  at: number;
   fromStatus: OrderStatus;
   reason: string;
+  at: number;
 }
 
 /** The order's input and the state its new run starts from (orderWorkflow(input, carried)). */
@@ -161,7 +161,7 @@ export function resumeOf(row: OrphanRow, now: number): { input: OrderInput; carr
     dispatch: { redispatches: 0, awaitingSupport: false, looked: false },
     supportAnswers: [],
     ...(state.status === 'completed' ? { refills: { answers: [], mirrored: (asRowSays.refills?.recent ?? []).map((r) => [r.refillId, refillSnapshot(r)] as [number, string]), runs: 0 } } : {}),
-    recovered: { at: now, fromStatus: row.status, reason: decision.reason },
+    recovered: { fromStatus: row.status, reason: decision.reason, at: now },
   };
   return { input, carried, state };
 }

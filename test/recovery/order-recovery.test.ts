@@ -7,6 +7,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { debitKey } from '../../activities/order-activities';
 import { ensureOrderRecovery } from '../../recovery/ensure-recovery';
+import { createRecoveryActivities } from '../../recovery/recovery-activities';
 import { REJECT_UNPAID_MESSAGE } from '../../recovery/resume-order';
 import { renderTimeline } from '../../observability/timeline';
 import { buildOrderInput, cancelOrder, reserveOrderId } from '../../worker/order-client';
@@ -149,8 +150,34 @@ onInMemory('orders in flight when the Temporal server is lost are found, restart
 
   // Support sees it: the new run's first event says the order was recovered, and from what.
   const history = await engine.history(slow.orderId);
-  const timeline = renderTimeline([{ runId: 'recovered', history }]).join('\n');
-  expect(timeline).toMatch(/recovered/);
+  const timeline = renderTimeline([{ runId: 'run-1', history }]);
+  expect(timeline.find((line) => line.includes('WorkflowExecutionStarted'))).toContain('recovered={"fromStatus":"in_progress"');
   for (const id of [partial.orderId, guaranteed.orderId, paid]) await engine.history(id);
   await engine.client.workflow.getHandle(ORDER_RECOVERY_WORKFLOW_ID).terminate('test over');
+});
+
+it('only a workflow that does not exist is an orphan: a running order and a closed (terminated) one are left alone; two rounds at once start one run', async () => {
+  const recovery = createRecoveryActivities(engine.deps);
+  const userId = await engine.newUser('1.00000');
+  const running = await engine.placeOrder({ userId, serviceId: engine.seed.serviceIds.likes });
+  const closed = await engine.placeOrder({ userId, serviceId: engine.seed.serviceIds.likes });
+  for (const o of [running, closed]) await engine.waitForState(o.orderId, (s) => s.providerOrderId !== null);
+  await engine.handle(closed.orderId).terminate('operator stopped it');
+  const runningEvents = (await engine.history(running.orderId)).events!.length;
+  const link = engine.uniqueLink('rec-twice');
+  const orphan = await strandedNewRow(userId, link, true);
+
+  const rounds = await Promise.all([recovery.recoverOrphanedOrders(), recovery.recoverOrphanedOrders()]);
+  expect(rounds.flatMap((r) => r.resumed)).toEqual([orphan]);
+  expect(rounds.flatMap((r) => r.failed)).toEqual([]);
+  expect(rounds.every((r) => r.checked >= 3)).toBe(true);
+  expect((await engine.deps.orders.getOrder(closed.orderId))!.status).toBe('pending'); // terminated by hand: not restarted
+  expect((await engine.client.workflow.getHandle(orderWorkflowId(closed.orderId)).describe()).status.name).toBe('TERMINATED');
+  expect((await engine.history(running.orderId)).events!.length).toBe(runningEvents);
+
+  await engine.waitForState(orphan, (s) => s.providerOrderId !== null);
+  expect((await recovery.recoverOrphanedOrders()).resumed).toEqual([]);
+  expect(engine.simulator.state.calls('add').filter((c) => c.link === link)).toHaveLength(1);
+  expect((await engine.deps.ledger.entriesOf(userId)).filter((e) => e.orderId === orphan && e.kind === 'order_debit')).toHaveLength(1);
+  await engine.history(orphan);
 });
