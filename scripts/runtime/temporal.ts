@@ -41,7 +41,7 @@ export interface ChooseTemporalOptions {
 
 export const IN_MEMORY_WARNING = [
   'Temporal is the in-memory server of temporal-server: it keeps NOTHING across restarts',
-  '(order workflows started before a restart are gone while their rows stay in PostgreSQL). For trying the engine out only.',
+  '(workflow histories are lost; orders in flight are restarted from their PostgreSQL rows by the order recovery when the worker starts). For trying the engine out only.',
   'For real use: TEMPORAL_ADDRESS=host:port, or TEMPORAL_CLI_PATH=/path/to/temporal (the Temporal CLI), or docker compose.',
 ];
 
