@@ -50,8 +50,9 @@ export function createRecoveryActivities(deps: EngineDeps) {
         for (const orderId of page) {
           round.checked++;
           heartbeat(orderId);
+          // Temporal unreachable (anything but NotFound) ends the round: the activity is retried.
+          if (await workflowExists(deps, orderId)) continue;
           try {
-            if (await workflowExists(deps, orderId)) continue;
             await recoverOne(deps, orderId, round, wake);
           } catch (error) {
             const message = (error as Error).message ?? String(error);
