@@ -14,7 +14,7 @@ import { buildOrderInput, cancelOrder, reserveOrderId } from '../../worker/order
 import { orderWorkflowId } from '../../workflows/order-contract';
 import { ORDER_RECOVERY_WORKFLOW_ID } from '../../workflows/order-recovery-workflow';
 import type { TestEngine } from '../support/engine';
-import { temporalKindFromEnvironment } from '../support/temporal';
+import { eventNames, temporalKindFromEnvironment } from '../support/temporal';
 import { useTestEngine } from '../support/use-test-engine';
 
 let engine: TestEngine;
@@ -180,4 +180,17 @@ it('only a workflow that does not exist is an orphan: a running order and a clos
   expect(engine.simulator.state.calls('add').filter((c) => c.link === link)).toHaveLength(1);
   expect((await engine.deps.ledger.entriesOf(userId)).filter((e) => e.orderId === orphan && e.kind === 'order_debit')).toHaveLength(1);
   await engine.history(orphan);
+});
+
+it('the recovery workflow: ensured at every worker start as one workflow (order-recovery), a running one scans at once, its timer scans again after the interval', async () => {
+  const handle = engine.client.workflow.getHandle(ORDER_RECOVERY_WORKFLOW_ID);
+  const rounds = async () => eventNames(await handle.fetchHistory()).filter((n) => n === 'ActivityTaskCompleted').length;
+  await ensureOrderRecovery(engine.client, { intervalMs: 10 * 60_000 });
+  await until('the first round', async () => (await rounds()) === 1);
+  await ensureOrderRecovery(engine.client, { intervalMs: 10 * 60_000 }); // a second worker starts
+  await until('a second round at once', async () => (await rounds()) === 2);
+  expect((await handle.describe()).status.name).toBe('RUNNING');
+  await engine.temporal.env.sleep('11 minutes');
+  await until('a round after the interval', async () => (await rounds()) === 3);
+  await handle.terminate('test over');
 });
