@@ -85,7 +85,7 @@ function refillsTable(ctx: PageContext, o: OrderView, refills: RefillView[]): Ht
 /** Timeline lines: money (refunds, debits) and support's actions stand out. */
 function timelineList(lines: string[]): Html {
   return html`<ol class="timeline">${lines.map((line) => {
-    const kind = /refund|debit|charge/i.test(line) ? 'money' : /support|staff|move|resolveDispatch|retryRefill/i.test(line) ? 'support' : '';
+    const kind = /"kind":"(support|admin)"|\b(move|resolveDispatch|retryRefill)\b/.test(line) ? 'support' : /refund|reserveAndDebit/i.test(line) ? 'money' : '';
     return html`<li class="${kind}">${line}</li>`;
   })}</ol>`;
 }
