@@ -26,6 +26,8 @@ const tokenHash = (token: string) => createHash('sha256').update(token, 'utf8').
 export async function createSession(prisma: PrismaClient, apiKeyId: number, now = new Date()): Promise<{ token: string; csrfToken: string }> {
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');
+  // Sessions nobody signed out of would stay forever: each sign-in sweeps the expired ones.
+  await prisma.consoleSession.deleteMany({ where: { expiresAt: { lte: now } } });
   await prisma.consoleSession.create({
     data: { id: tokenHash(token), apiKeyId, csrfToken, createdAt: now, expiresAt: new Date(now.getTime() + SESSION_TTL_MS) },
   });

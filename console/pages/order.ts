@@ -132,7 +132,7 @@ ${o.rejectReason ? html`<dt>Reason</dt><dd>${o.rejectReason}</dd>` : ''}
 </section>
 <section class="card"><h2>Upstream</h2><dl class="kv">
 <dt>Provider</dt><dd>${o.providerId ?? '–'} ${provider?.name ?? ''}</dd><dt>Provider's order id</dt><dd class="mono">${o.providerOrderId ?? '–'}</dd></dl>
-${(o.moves ?? []).length > 0 ? html`<h2 style="margin-top:10px">Moves</h2><ul>${(o.moves ?? []).map((m) => html`<li>service ${m.from.serviceId} (provider ${m.from.providerId}, upstream ${m.from.providerOrderId ?? '–'}) → service ${m.to.serviceId} (provider ${m.to.providerId}): <b>${m.phase}</b> — ${m.reason}</li>`)}</ul>` : ''}
+${(o.moves ?? []).length > 0 ? html`<h2 class="spaced">Moves</h2><ul>${(o.moves ?? []).map((m) => html`<li>service ${m.from.serviceId} (provider ${m.from.providerId}, upstream ${m.from.providerOrderId ?? '–'}) → service ${m.to.serviceId} (provider ${m.to.providerId}): <b>${m.phase}</b> — ${m.reason}</li>`)}</ul>` : ''}
 <p><a class="button secondary" href="/orders/${o.id}/history?format=json" download="order-${o.id}-history.json">Download Temporal history (JSON)</a></p>
 </section>
 </div>
