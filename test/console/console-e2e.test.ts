@@ -126,6 +126,8 @@ describe('support at work', () => {
     await expect(rows.first().getAttribute('data-order')).resolves.toBe(String(stalledOrder));
     await expect(rows.first().locator('.badge').textContent()).resolves.toBe('pending');
     await expect(rows.first().locator('.flag').textContent()).resolves.toBe('stalled');
+    // The list reloads itself (console.js) every 30 s while nobody types.
+    expect(await page.locator('body').getAttribute('data-refresh')).toBe('30');
     await screenshot(page, 'queue-stalled');
   });
 
@@ -247,6 +249,13 @@ describe('admin pages', () => {
     const refundsToday = await page.locator('section.card', { hasText: 'Refunds today' }).locator('.stat').textContent();
     expect(Number(refundsToday)).toBeGreaterThan(0);
     await screenshot(page, 'overview');
+
+    // Keyset paging: one order a page, the next page holds the next older order.
+    await page.goto(`${base}/console?limit=1`);
+    const newest = Number(await page.locator('table.orders tbody tr').first().getAttribute('data-order'));
+    await Promise.all([page.waitForNavigation(), page.click('a:has-text("Next page")')]);
+    expect(page.url()).toContain(`cursor=${newest}`);
+    expect(Number(await page.locator('table.orders tbody tr').first().getAttribute('data-order'))).toBe(newest - 1);
 
     await page.goto(`${base}/console/users/${engine.seed.userId}`);
     await expect(page.locator('table.ledger').textContent()).resolves.toContain('topup');
