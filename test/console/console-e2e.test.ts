@@ -257,13 +257,23 @@ describe('admin pages', () => {
     expect(page.url()).toContain(`cursor=${newest}`);
     expect(Number(await page.locator('table.orders tbody tr').first().getAttribute('data-order'))).toBe(newest - 1);
 
-    await page.goto(`${base}/console/users/${engine.seed.userId}`);
-    await expect(page.locator('table.ledger').textContent()).resolves.toContain('topup');
+    // An account: its ledger with keys, a correction (admin), a block and an unblock, each with its reason.
+    const owner = (await engine.deps.orders.getOrder(stalledOrder))!.userId;
+    await page.goto(`${base}/console/users/${owner}`);
+    await expect(page.locator('table.ledger').textContent()).resolves.toMatch(/refund[\s\S]*order_debit[\s\S]*topup/);
+    await submit(page, 'corrections', { amount: '1.5', reason: 'goodwill for the stalled order' });
+    await expect(page.locator('.notice.ok').textContent()).resolves.toContain('The correction is in the ledger');
+    expect(await engine.deps.ledger.balanceOf(owner)).toBe('21.50000');
+    await submit(page, 'block', { reason: 'chargeback on payment 77' });
+    await expect(page.locator('h1 .badge').textContent()).resolves.toBe('blocked');
+    await submit(page, 'unblock', { reason: 'chargeback withdrawn' });
+    await expect(page.locator('h1 .badge').textContent()).resolves.toBe('active');
+    await expect(page.locator('table.audit').textContent()).resolves.toMatch(/user\.unblock[\s\S]*user\.block[\s\S]*ledger\.correction/);
     await screenshot(page, 'user');
 
     await page.goto(`${base}/console/audit`);
-    const first = page.locator('table.audit tbody tr').first();
-    await expect(first.textContent()).resolves.toContain('order.cancel');
+    const trail = (await page.locator('table.audit').textContent()) ?? '';
+    expect(trail).toMatch(/user\.unblock[\s\S]*user\.block[\s\S]*ledger\.correction[\s\S]*order\.cancel/);
     await screenshot(page, 'audit');
     await page.goto(`${base}/console/audit?action=order.move`);
     const moved = page.locator('table.audit tbody tr');
