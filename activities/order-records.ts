@@ -319,7 +319,7 @@ export function createOrderRecords(prisma: PrismaClient): OrderRecords {
   };
 }
 
-function flagCondition(flag: OrderFlag): Prisma.OrderWhereInput {
+export function flagCondition(flag: OrderFlag): Prisma.OrderWhereInput {
   switch (flag) {
     case 'overdue':
       return { overdue: true };

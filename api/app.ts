@@ -11,6 +11,7 @@
 //   /support/orders/:id/cancel, /move, /resolve-dispatch: support's powers over one order
 //   /metrics         Prometheus text (no key)
 //   /api/v2          the panels' API v2 (api/v2/router.ts): key in the body, its own errors
+//   /console         the support console (console/router.ts): web pages for support and admin keys
 // Errors are JSON `{ error: { code, message, field?, rule? } }` (api/errors.ts); API v2 answers
 // `{"error": "<text>"}` with HTTP 200, as panels do.
 import express from 'express';
@@ -20,7 +21,7 @@ import type { Logger } from 'pino';
 import type { Ledger } from '../activities/ledger';
 import type { OrderRecords } from '../activities/order-records';
 import type { PrismaClient } from '../generated/prisma/client';
-import { authenticate, requireRole } from './auth';
+import { requireRole } from './auth';
 import { errorHandler, notFoundHandler } from './errors';
 import { createPlacement } from './placement';
 import { adminAuditRouter } from './routes/admin-audit';
@@ -33,6 +34,8 @@ import { ordersRouter } from './routes/orders';
 import { supportRouter } from './routes/support';
 import { supportOrdersRouter } from './routes/support-orders';
 import { apiV2Router } from './v2/router';
+import { consoleRouter } from '../console/router';
+import { authenticateKeyOrConsoleSession } from '../console/rest-auth';
 
 export interface ApiDeps {
   prisma: PrismaClient;
@@ -85,8 +88,12 @@ export function createApp(deps: CreateAppDeps): express.Application {
   // (always JSON, HTTP 200), so it is mounted before the REST API's authentication and parser.
   app.use('/api/v2', apiV2Router(full));
 
-  // Who is calling comes first: a stranger's body is not even parsed.
-  app.use(authenticate(deps.prisma));
+  // The support console's pages (its own sign-in; every page is a client of the routes below).
+  app.use('/console', consoleRouter(full));
+
+  // Who is calling comes first: a stranger's body is not even parsed. A console session (cookie, and
+  // its CSRF token for writes) stands for the staff key it was opened with.
+  app.use(authenticateKeyOrConsoleSession(deps.prisma));
   app.use(express.json({ limit: deps.bodyLimit ?? '16kb', strict: true }));
 
   app.use('/orders', orderHistoryRouter(full));

@@ -106,6 +106,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Run
       await startApi({ deps, port: intFromEnv(env, 'PORT', 3000), host: env.HOST || '127.0.0.1' }),
     );
     log(`API listening on ${api.url}`);
+    log(`support console: ${api.url}/console (sign in with a support or admin key)`);
 
     // Where `npm run history` and `npm run orders` find this engine's Temporal while it runs.
     const runningFile = join(dataDir, 'running.json');
