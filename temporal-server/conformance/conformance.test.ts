@@ -13,7 +13,7 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure, defineSearchAttributeKey } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import type { WorkflowBundle } from '@temporalio/worker';
@@ -81,6 +81,38 @@ async function waitForEvent(handle: WorkflowHandle, eventName: string): Promise<
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error(`${eventName} never appeared in ${handle.workflowId}`);
+}
+
+/** The gRPC status behind a client error (the SDK wraps some in a ServiceError's cause). */
+function grpcStatusOf(error: unknown): { code: number; text: string } | undefined {
+  for (let current = error as { code?: unknown; details?: string; message?: string; cause?: unknown } | undefined; current; current = current.cause as typeof current) {
+    if (typeof current.code === 'number') return { code: current.code, text: `${current.message ?? ''} ${current.details ?? ''}` };
+  }
+  return undefined;
+}
+
+/** Registers a keyword search attribute; one that exists already is fine (servers answer that differently). */
+async function registerKeyword(name: string): Promise<void> {
+  try {
+    await client().connection.operatorService.addSearchAttributes({
+      namespace: client().options.namespace,
+      searchAttributes: { [name]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
+    });
+  } catch (error) {
+    if (!/already exists/i.test((error as Error).message)) throw error;
+  }
+}
+
+/** Retries an assertion for a few seconds: visibility on a real server is eventually consistent. */
+async function eventually(assertion: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await assertion();
+    } catch (error) {
+      if (attempt >= 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }
 
 type Workflows = typeof workflows;
@@ -420,6 +452,106 @@ describe.each([
       await expect(badToken).rejects.toMatchObject({ code: expect.any(Number) });
       const handle = await start('timer', [10]);
       expect(await handle.result()).toBeGreaterThanOrEqual(10);
+    });
+  });
+
+  describe('search attributes', () => {
+    // Never registered anywhere: every server must refuse it.
+    const undefinedKey = defineSearchAttributeKey('ConformanceNeverRegistered', 'KEYWORD');
+    const registeredKey = defineSearchAttributeKey('ConformanceKeyword', 'KEYWORD');
+    const notDefined = `search attribute ${undefinedKey.name} is not defined`;
+
+    it('refuses a start, a signal-with-start and an update-with-start that name an undefined search attribute', async () => {
+      const typedSearchAttributes = [{ key: undefinedKey, value: 'x' }];
+      const workflowId = uniqueId('undefined-attribute');
+      const started = await client()
+        .workflow.start('waitsForever', { taskQueue: 'conformance', workflowId, typedSearchAttributes })
+        .catch((e) => e);
+      expect(grpcStatusOf(started)).toEqual({ code: GrpcStatus.INVALID_ARGUMENT, text: expect.stringContaining(notDefined) });
+      const signaled = await client()
+        .workflow.signalWithStart('signalSum', { taskQueue: 'conformance', workflowId, signal: workflows.addSignal, signalArgs: [1], typedSearchAttributes })
+        .catch((e) => e);
+      expect(grpcStatusOf(signaled)).toEqual({ code: GrpcStatus.INVALID_ARGUMENT, text: expect.stringContaining(notDefined) });
+      const startWorkflowOperation = new WithStartWorkflowOperation('updatable', {
+        taskQueue: 'conformance',
+        workflowId,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        typedSearchAttributes,
+      });
+      const updated = await client()
+        .workflow.executeUpdateWithStart(workflows.setValueUpdate, { args: [1], startWorkflowOperation })
+        .catch((e) => e);
+      expect(grpcStatusOf(updated)).toEqual({ code: GrpcStatus.INVALID_ARGUMENT, text: expect.stringContaining(notDefined) });
+      // None of the three started anything.
+      await expect(client().workflow.getHandle(workflowId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    });
+
+    it('fails the workflow task of an upsert that names an undefined search attribute (BadSearchAttributes), writing no upsert', async () => {
+      const handle = await start('upsertsKeyword', [undefinedKey.name, 'x'], 'undefined-upsert');
+      await waitForEvent(handle, 'WorkflowTaskFailed');
+      const history = await client().workflow.getHandle(handle.workflowId).fetchHistory();
+      const failed = history.events!.find((event) => event.workflowTaskFailedEventAttributes)!.workflowTaskFailedEventAttributes!;
+      expect(failed.cause).toBe(temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES);
+      expect(failed.failure!.message).toBe(`BadSearchAttributes: ${notDefined}`);
+      expect(eventNames(history)).not.toContain('UpsertWorkflowSearchAttributes');
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      await handle.terminate('test over');
+    });
+
+    it('keeps the start value in WorkflowExecutionStarted after an upsert changes the attribute', async () => {
+      await registerKeyword(registeredKey.name);
+      const handle = await client().workflow.start(workflows.upsertsKeyword, {
+        taskQueue: 'conformance',
+        workflowId: uniqueId('upsert'),
+        args: [registeredKey.name, 'changed'],
+        typedSearchAttributes: [{ key: registeredKey, value: 'initial' }],
+      });
+      await waitForEvent(handle, 'UpsertWorkflowSearchAttributes');
+      expect((await handle.describe()).typedSearchAttributes.get(registeredKey)).toBe('changed');
+      await handle.signal(workflows.finishSignal);
+      await handle.result();
+      const history = await historyOf(handle);
+      const keywordIn = (fields: Record<string, temporal.api.common.v1.IPayload> | null | undefined) =>
+        JSON.parse(Buffer.from(fields![registeredKey.name].data!).toString('utf8'));
+      expect(keywordIn(history.events![0].workflowExecutionStartedEventAttributes!.searchAttributes!.indexedFields)).toBe('initial');
+      const upsert = history.events!.find((event) => event.upsertWorkflowSearchAttributesEventAttributes)!;
+      expect(keywordIn(upsert.upsertWorkflowSearchAttributesEventAttributes!.searchAttributes!.indexedFields)).toBe('changed');
+    });
+  });
+
+  describe('listing open and closed workflows (ListOpenWorkflowExecutions, ListClosedWorkflowExecutions)', () => {
+    it('lists by workflow id, type, status and time range, open runs apart from closed ones', async () => {
+      const service = client().workflowService;
+      const namespace = client().options.namespace;
+      const open = await start('waitsForever', [], 'list-open');
+      const closed = await start('timer', [10], 'list-closed');
+      await closed.result();
+      const ids = (response: { executions?: Array<{ execution?: { workflowId?: string | null } | null }> | null }) =>
+        (response.executions ?? []).map((info) => info.execution?.workflowId);
+      const Status = temporal.api.enums.v1.WorkflowExecutionStatus;
+
+      // Visibility may lag a real server's writes: ask until the listing shows the run.
+      await eventually(async () => expect(ids(await service.listOpenWorkflowExecutions({ namespace, executionFilter: { workflowId: open.workflowId } }))).toEqual([open.workflowId]));
+      expect(ids(await service.listOpenWorkflowExecutions({ namespace, typeFilter: { name: 'waitsForever' } }))).toContain(open.workflowId);
+      expect(ids(await service.listOpenWorkflowExecutions({ namespace, typeFilter: { name: 'timer' } }))).not.toContain(closed.workflowId);
+      // A range that starts a year after the server's now (protobufjs takes a number where its typings say Long).
+      const yearAhead = Math.floor((await temporalServer.env.currentTimeMs()) / 1000) + 365 * 86_400;
+      const future = { earliestTime: { seconds: yearAhead } } as unknown as temporal.api.filter.v1.IStartTimeFilter;
+      expect(ids(await service.listOpenWorkflowExecutions({ namespace, executionFilter: { workflowId: open.workflowId }, startTimeFilter: future }))).toEqual([]);
+
+      await eventually(async () => {
+        const found = await service.listClosedWorkflowExecutions({ namespace, executionFilter: { workflowId: closed.workflowId } });
+        expect(found.executions?.map((info) => [info.execution?.workflowId, info.status])).toEqual([[closed.workflowId, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED]]);
+      });
+      expect(ids(await service.listClosedWorkflowExecutions({ namespace, statusFilter: { status: Status.WORKFLOW_EXECUTION_STATUS_COMPLETED } }))).toContain(closed.workflowId);
+      expect(ids(await service.listClosedWorkflowExecutions({ namespace, statusFilter: { status: Status.WORKFLOW_EXECUTION_STATUS_TERMINATED } }))).not.toContain(closed.workflowId);
+
+      await open.terminate('listed');
+      await eventually(async () => {
+        const found = await service.listClosedWorkflowExecutions({ namespace, executionFilter: { workflowId: open.workflowId } });
+        expect(found.executions?.map((info) => info.status)).toEqual([Status.WORKFLOW_EXECUTION_STATUS_TERMINATED]);
+      });
+      expect(ids(await service.listOpenWorkflowExecutions({ namespace, executionFilter: { workflowId: open.workflowId } }))).toEqual([]);
     });
   });
 
