@@ -523,38 +523,52 @@ describe.each([
   });
 
   describe('listing open and closed workflows (ListOpenWorkflowExecutions, ListClosedWorkflowExecutions)', () => {
-    it('lists by workflow id, type, status and time range, open runs apart from closed ones', async () => {
-      const service = client().workflowService;
-      const namespace = client().options.namespace;
+    const ids = (response: { executions?: Array<{ execution?: { workflowId?: string | null } | null }> | null }) =>
+      (response.executions ?? []).map((info) => info.execution?.workflowId);
+    const Status = temporal.api.enums.v1.WorkflowExecutionStatus;
+    const service = () => client().workflowService;
+    const namespace = () => client().options.namespace;
+
+    it('lists a running workflow among the open ones and, once it ended, among the closed ones with its status', async () => {
       const open = await start('waitsForever', [], 'list-open');
       const closed = await start('timer', [10], 'list-closed');
       await closed.result();
-      const ids = (response: { executions?: Array<{ execution?: { workflowId?: string | null } | null }> | null }) =>
-        (response.executions ?? []).map((info) => info.execution?.workflowId);
-      const Status = temporal.api.enums.v1.WorkflowExecutionStatus;
-
+      const openById = (workflowId: string) => service().listOpenWorkflowExecutions({ namespace: namespace(), executionFilter: { workflowId } });
+      const closedById = (workflowId: string) => service().listClosedWorkflowExecutions({ namespace: namespace(), executionFilter: { workflowId } });
       // Visibility may lag a real server's writes: ask until the listing shows the run.
-      await eventually(async () => expect(ids(await service.listOpenWorkflowExecutions({ namespace, executionFilter: { workflowId: open.workflowId } }))).toEqual([open.workflowId]));
-      expect(ids(await service.listOpenWorkflowExecutions({ namespace, typeFilter: { name: 'waitsForever' } }))).toContain(open.workflowId);
-      expect(ids(await service.listOpenWorkflowExecutions({ namespace, typeFilter: { name: 'timer' } }))).not.toContain(closed.workflowId);
-      // A range that starts a year after the server's now (protobufjs takes a number where its typings say Long).
-      const yearAhead = Math.floor((await temporalServer.env.currentTimeMs()) / 1000) + 365 * 86_400;
-      const future = { earliestTime: { seconds: yearAhead } } as unknown as temporal.api.filter.v1.IStartTimeFilter;
-      expect(ids(await service.listOpenWorkflowExecutions({ namespace, executionFilter: { workflowId: open.workflowId }, startTimeFilter: future }))).toEqual([]);
-
-      await eventually(async () => {
-        const found = await service.listClosedWorkflowExecutions({ namespace, executionFilter: { workflowId: closed.workflowId } });
-        expect(found.executions?.map((info) => [info.execution?.workflowId, info.status])).toEqual([[closed.workflowId, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED]]);
-      });
-      expect(ids(await service.listClosedWorkflowExecutions({ namespace, statusFilter: { status: Status.WORKFLOW_EXECUTION_STATUS_COMPLETED } }))).toContain(closed.workflowId);
-      expect(ids(await service.listClosedWorkflowExecutions({ namespace, statusFilter: { status: Status.WORKFLOW_EXECUTION_STATUS_TERMINATED } }))).not.toContain(closed.workflowId);
-
+      await eventually(async () => expect(ids(await openById(open.workflowId))).toEqual([open.workflowId]));
+      await eventually(async () =>
+        expect((await closedById(closed.workflowId)).executions?.map((info) => [info.execution?.workflowId, info.status])).toEqual([
+          [closed.workflowId, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED],
+        ]),
+      );
+      expect(ids(await openById(closed.workflowId))).toEqual([]);
+      expect(ids(await closedById(open.workflowId))).toEqual([]);
       await open.terminate('listed');
-      await eventually(async () => {
-        const found = await service.listClosedWorkflowExecutions({ namespace, executionFilter: { workflowId: open.workflowId } });
-        expect(found.executions?.map((info) => info.status)).toEqual([Status.WORKFLOW_EXECUTION_STATUS_TERMINATED]);
-      });
-      expect(ids(await service.listOpenWorkflowExecutions({ namespace, executionFilter: { workflowId: open.workflowId } }))).toEqual([]);
+      await eventually(async () => expect((await closedById(open.workflowId)).executions?.map((info) => info.status)).toEqual([Status.WORKFLOW_EXECUTION_STATUS_TERMINATED]));
+      expect(ids(await openById(open.workflowId))).toEqual([]);
+    });
+
+    itUnlessOfficialServer('listFilters', 'filters by workflow type, status and time range', async () => {
+      const open = await start('waitsForever', [], 'list-filters-open');
+      const closed = await start('timer', [10], 'list-filters-closed');
+      await closed.result();
+      const listOpen = (filter: object) => service().listOpenWorkflowExecutions({ namespace: namespace(), ...filter });
+      const listClosed = (filter: object) => service().listClosedWorkflowExecutions({ namespace: namespace(), ...filter });
+      await eventually(async () => expect(ids(await listOpen({ typeFilter: { name: 'waitsForever' } }))).toContain(open.workflowId));
+      expect(ids(await listOpen({ typeFilter: { name: 'timer' } }))).not.toContain(open.workflowId);
+      await eventually(async () => expect(ids(await listClosed({ statusFilter: { status: Status.WORKFLOW_EXECUTION_STATUS_COMPLETED } }))).toContain(closed.workflowId));
+      expect(ids(await listClosed({ statusFilter: { status: Status.WORKFLOW_EXECUTION_STATUS_TERMINATED } }))).not.toContain(closed.workflowId);
+      expect(ids(await listClosed({ typeFilter: { name: 'timer' } }))).toContain(closed.workflowId);
+      // A range that starts a year after the server's now finds neither (protobufjs takes a number where its typings say Long).
+      const yearAhead = Math.floor((await temporalServer.env.currentTimeMs()) / 1000) + 365 * 86_400;
+      const startTimeFilter = { earliestTime: { seconds: yearAhead } } as unknown as temporal.api.filter.v1.IStartTimeFilter;
+      expect(ids(await listOpen({ executionFilter: { workflowId: open.workflowId }, startTimeFilter }))).toEqual([]);
+      expect(ids(await listClosed({ executionFilter: { workflowId: closed.workflowId }, startTimeFilter }))).toEqual([]);
+      // Earliest after latest is a bad request.
+      const backwards = { earliestTime: { seconds: yearAhead }, latestTime: { seconds: yearAhead - 60 } } as unknown as temporal.api.filter.v1.IStartTimeFilter;
+      await expect(listOpen({ startTimeFilter: backwards })).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
+      await open.terminate('listed');
     });
   });
 

@@ -19,6 +19,8 @@ export const OFFICIAL_SERVER_DIVERGENCES = {
   queryRacingTask: 'a query that races a workflow task is written to history as an extra workflow task',
   stickyQueueAfterShutdown: "a shut-down worker's sticky queue keeps its tasks (no sticky schedule-to-start timeout)",
   tenYearRunTimeout: 'every workflow gets a 10-year run timeout, so a clock jump while one result is awaited times out the others',
+  // Read in sdk-java's test server source (TestWorkflowService), not measured like the ones above.
+  listFilters: 'ListOpen/ListClosedWorkflowExecutions filter by workflow id only (type, status and time filters are ignored)',
 } as const;
 
 export type OfficialServerDivergence = keyof typeof OFFICIAL_SERVER_DIVERGENCES;
