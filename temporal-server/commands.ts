@@ -57,6 +57,38 @@ export function applyCommands(
   return context;
 }
 
+/**
+ * A command the server refuses before applying any of the task's commands: its cause and the
+ * message Temporal writes in the WorkflowTaskFailed event (and answers the worker with).
+ * Search attributes must be defined, wherever a command writes them.
+ */
+export function refuseCommands(engine: Engine, commands: Command[]): { cause: number; message: string } | null {
+  const T = enums.CommandType;
+  const Cause = enums.WorkflowTaskFailedCause;
+  for (const command of commands) {
+    const [cause, fields] =
+      command.commandType === T.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+        ? [Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES, command.upsertWorkflowSearchAttributesCommandAttributes?.searchAttributes]
+        : command.commandType === T.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION
+          ? [Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES, command.continueAsNewWorkflowExecutionCommandAttributes?.searchAttributes]
+          : command.commandType === T.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION
+            ? [Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES, command.startChildWorkflowExecutionCommandAttributes?.searchAttributes]
+            : [0, null];
+    const refusal = cause ? engine.searchAttributes.refusal(fields?.indexedFields) : null;
+    if (refusal) return { cause, message: `${causeName(cause)}: ${refusal}` };
+  }
+  return null;
+}
+
+/** WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES → BadSearchAttributes, as Temporal prints causes. */
+function causeName(cause: number): string {
+  const raw = enums.WorkflowTaskFailedCause[cause] ?? String(cause);
+  return raw
+    .replace(/^WORKFLOW_TASK_FAILED_CAUSE_/, '')
+    .toLowerCase()
+    .replace(/(^|_)([a-z])/g, (_, __, letter: string) => letter.toUpperCase());
+}
+
 function add(context: Context, type: number, field: string, attributes: Attrs) {
   return context.run.addEvent(type, field, attributes, context.engine.now());
 }

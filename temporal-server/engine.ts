@@ -7,7 +7,7 @@
  * the runs kept here.
  */
 import { randomUUID } from 'node:crypto';
-import { applyCommands } from './commands';
+import { applyCommands, refuseCommands } from './commands';
 import { releaseActivities } from './activities';
 import type { VirtualClock } from './clock';
 import { alreadyStarted, invalidArgument, notFound, requireString } from './errors';
@@ -24,6 +24,7 @@ import {
   temporal,
 } from './proto';
 import type { Failure, Payloads } from './proto';
+import { SearchAttributeRegistry } from './search-attributes';
 import { WorkflowRun } from './workflow-run';
 import type { ParentRef, WorkflowTaskState } from './workflow-run';
 import { failUnfinishedUpdates } from './updates';
@@ -72,6 +73,8 @@ export class Engine {
   readonly runs = new Map<string, WorkflowRun>();
   /** namespace + workflow id → the ids of its runs, oldest first (the last is the current one). */
   private readonly executions = new Map<string, string[]>();
+  /** The namespace's defined search attributes (one namespace: `default`). */
+  readonly searchAttributes = new SearchAttributeRegistry();
 
   constructor(
     readonly clock: VirtualClock,
@@ -121,6 +124,8 @@ export class Engine {
     })) {
       if (value && durationToMs(value) < 0) throw invalidArgument(`Invalid ${field}.`);
     }
+    const refusal = this.searchAttributes.refusal(request.searchAttributes?.indexedFields);
+    if (refusal) throw invalidArgument(refusal);
 
     const existing = this.currentRun(namespace, workflowId);
     if (existing && !options.continuedFrom) {
@@ -225,8 +230,9 @@ export class Engine {
         retryPolicy: request.retryPolicy,
         attempt: 1,
         cronSchedule: request.cronSchedule,
-        memo: { fields: run.memo },
-        searchAttributes: { indexedFields: run.searchAttributes },
+        // Copies: upserts and memo changes later change the run's maps, never its start event.
+        memo: { fields: { ...run.memo } },
+        searchAttributes: { indexedFields: { ...run.searchAttributes } },
         header: request.header,
         workflowId: run.workflowId,
         parentWorkflowNamespace: parent?.namespace,
@@ -494,6 +500,14 @@ export class Engine {
       // replays with the new events instead of repeating its old commands.
       this.failWorkflowTaskWith(run, task, enums.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, request.identity ?? '');
       throw invalidArgument('UnhandledCommand');
+    }
+    const refused = refuseCommands(this, commands);
+    if (refused) {
+      // As Temporal does with an invalid command: none of the task's commands take effect, the
+      // task fails with the cause (and is retried), and the worker is answered InvalidArgument.
+      const failure = { message: refused.message, source: 'Server', serverFailureInfo: { nonRetryable: false } };
+      this.failWorkflowTaskWith(run, task, refused.cause, request.identity ?? '', failure);
+      throw invalidArgument(refused.message);
     }
 
     if (this.dropSpeculativeTask(run, task, request)) {

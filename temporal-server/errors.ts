@@ -44,6 +44,27 @@ export const alreadyStarted = (message: string, startRequestId: string, runId: s
     message: { startRequestId, runId },
   });
 
+/**
+ * ExecuteMultiOperation's answer when its start cannot run: the start's status, then the update's
+ * "aborted", in a MultiOperationExecutionFailure; the call's code is the start's, as Temporal sends it.
+ */
+export function multiOperationStartFailed(startError: ServiceError): ServiceError {
+  const startStatus = {
+    code: startError.code,
+    message: startError.message,
+    details: startError.detail ? [packAny(startError.detail.typeName, startError.detail.message)] : [],
+  };
+  const aborted = {
+    code: GrpcStatus.ABORTED,
+    message: 'Operation was aborted.',
+    details: [packAny('temporal.api.failure.v1.MultiOperationExecutionAborted', {})],
+  };
+  return new ServiceError(startError.code, `MultiOperation could not be executed: Start failed: ${startError.message}`, {
+    typeName: 'temporal.api.errordetails.v1.MultiOperationExecutionFailure',
+    message: { statuses: [startStatus, aborted] },
+  });
+}
+
 export const unimplemented = (method: string) =>
   new ServiceError(GrpcStatus.UNIMPLEMENTED, `${method} is not implemented by the in-memory test server`);
 

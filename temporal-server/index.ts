@@ -42,7 +42,7 @@ export async function startInMemoryTemporalServer(
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 128 * 1024 * 1024 });
   addProtobufService(server, 'temporal.api.workflowservice.v1.WorkflowService', workflowServiceHandlers(engine, { longPollMs }), logger);
   addProtobufService(server, 'temporal.api.testservice.v1.TestService', testServiceHandlers(clock), logger);
-  addProtobufService(server, 'temporal.api.operatorservice.v1.OperatorService', operatorServiceHandlers(), logger);
+  addProtobufService(server, 'temporal.api.operatorservice.v1.OperatorService', operatorServiceHandlers(engine.searchAttributes), logger);
 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`127.0.0.1:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>

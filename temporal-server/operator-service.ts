@@ -2,30 +2,24 @@
  * temporal.api.operatorservice.v1.OperatorService: custom search attribute registration, so the
  * engine can register its attributes the same way on this server and on a real one.
  */
-import { enums } from './proto';
+import { invalidArgument } from './errors';
 import type { Handlers } from './grpc-server';
+import type { SearchAttributeRegistry } from './search-attributes';
 
-const SYSTEM_ATTRIBUTES: Record<string, number> = {
-  WorkflowId: enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  RunId: enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  WorkflowType: enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  ExecutionStatus: enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  TaskQueue: enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  StartTime: enums.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-  CloseTime: enums.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-  ExecutionTime: enums.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-};
-
-export function operatorServiceHandlers(): Handlers {
-  const custom = new Map<string, number>();
+export function operatorServiceHandlers(registry: SearchAttributeRegistry): Handlers {
   return {
     AddSearchAttributes: async (request) => {
-      for (const [name, type] of Object.entries(request.searchAttributes ?? {})) custom.set(name, type as number);
+      const wanted = Object.entries(request.searchAttributes ?? {});
+      for (const [name] of wanted) {
+        if (registry.isSystem(name)) throw invalidArgument(`Search attribute ${name} is reserved by system.`);
+      }
+      // An attribute that already exists is skipped, as current Temporal servers do.
+      for (const [name, type] of wanted) if (!registry.isDefined(name)) registry.add(name, type as number);
       return {};
     },
     ListSearchAttributes: async () => ({
-      customAttributes: Object.fromEntries(custom),
-      systemAttributes: SYSTEM_ATTRIBUTES,
+      customAttributes: registry.customAttributes(),
+      systemAttributes: registry.system,
       storageSchema: {},
     }),
   };

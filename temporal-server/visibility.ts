@@ -7,7 +7,7 @@
  *   (results come newest first, as Temporal returns them by default).
  */
 import { invalidArgument } from './errors';
-import { WorkflowExecutionStatus, msToTimestamp } from './proto';
+import { WorkflowExecutionStatus, msToTimestamp, temporal, timestampToMs } from './proto';
 import type { WorkflowRun } from './workflow-run';
 
 type Value = string | number | boolean | null;
@@ -234,6 +234,34 @@ function matches(actual: Value | Value[], op: string, expected: Value, field: st
 
 export function compileQuery(query: string): Predicate {
   return new Parser(tokenize(query)).parse();
+}
+
+type FilteredListRequest =
+  | temporal.api.workflowservice.v1.IListOpenWorkflowExecutionsRequest
+  | temporal.api.workflowservice.v1.IListClosedWorkflowExecutionsRequest;
+
+/**
+ * The older list calls, ListOpenWorkflowExecutions and ListClosedWorkflowExecutions: a time range
+ * (start time for open runs, close time for closed ones, as Temporal's visibility store applies it)
+ * and at most one of a workflow id, a workflow type or (closed only) a status. Open runs come newest
+ * started first, closed runs newest closed first.
+ */
+export function listByFilters(runs: Iterable<WorkflowRun>, request: FilteredListRequest, which: 'open' | 'closed'): WorkflowRun[] {
+  const earliest = timestampToMs(request.startTimeFilter?.earliestTime) || -Infinity;
+  const latest = timestampToMs(request.startTimeFilter?.latestTime) || Infinity;
+  if (earliest > latest) throw invalidArgument('EarliestTime in StartTimeFilter should not be larger than LatestTime.');
+  const workflowId = request.executionFilter?.workflowId;
+  const workflowType = request.typeFilter?.name;
+  const status = which === 'closed' ? (request as temporal.api.workflowservice.v1.IListClosedWorkflowExecutionsRequest).statusFilter?.status : undefined;
+  const time = (run: WorkflowRun) => (which === 'open' ? run.startTime : run.closeTime ?? 0);
+  return [...runs]
+    .filter((run) => run.namespace === (request.namespace ?? ''))
+    .filter((run) => (which === 'open' ? run.isRunning : !run.isRunning))
+    .filter((run) => time(run) >= earliest && time(run) <= latest)
+    .filter((run) => !workflowId || run.workflowId === workflowId)
+    .filter((run) => !workflowType || run.workflowType === workflowType)
+    .filter((run) => !status || run.status === status)
+    .sort((a, b) => time(b) - time(a));
 }
 
 /** WorkflowExecutionInfo, as List and Describe return it. */

@@ -5,12 +5,12 @@
 import { cancelActivity, completeActivity, describePendingActivities, failActivity, heartbeatActivity } from './activities';
 import type { Engine } from './engine';
 import { queueKey } from './engine';
-import { invalidArgument, notFound, requireString } from './errors';
+import { ServiceError, invalidArgument, multiOperationStartFailed, notFound, requireString } from './errors';
 import type { Handlers } from './grpc-server';
 import { enums, msToDuration, temporal } from './proto';
 import { queryWorkflow, respondQueryTask } from './queries';
 import { admitUpdate, findUpdate, updateResponse, waitForStage } from './updates';
-import { compileQuery, executionInfo } from './visibility';
+import { compileQuery, executionInfo, listByFilters } from './visibility';
 import type { WorkflowRun } from './workflow-run';
 
 type StartRequest = temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest;
@@ -155,7 +155,7 @@ export function workflowServiceHandlers(engine: Engine, options: { longPollMs: n
       if (!start.workflowIdConflictPolicy) {
         throw invalidArgument('WorkflowIdConflictPolicy must be set for update-with-start.');
       }
-      const { run, started } = engine.startWorkflow({ ...start, namespace: request.namespace });
+      const { run, started } = startForMultiOperation(engine, { ...start, namespace: request.namespace });
       const updateResult = await update(engine, run, { ...updateRequest, namespace: request.namespace }, context);
       return {
         responses: [{ startWorkflow: { runId: run.runId, started } }, { updateWorkflow: updateResult }],
@@ -177,17 +177,14 @@ export function workflowServiceHandlers(engine: Engine, options: { longPollMs: n
       return {};
     },
 
-    ListWorkflowExecutions: async (request) => {
-      const matching = listRuns(engine, request.namespace ?? '', request.query ?? '');
-      const offset = request.nextPageToken?.length ? Number(Buffer.from(request.nextPageToken).toString()) : 0;
-      const pageSize = request.pageSize > 0 ? request.pageSize : 1000;
-      const page = matching.slice(offset, offset + pageSize);
-      const nextOffset = offset + page.length;
-      return {
-        executions: page.map(executionInfo),
-        nextPageToken: nextOffset < matching.length ? Buffer.from(String(nextOffset)) : undefined,
-      };
-    },
+    ListWorkflowExecutions: async (request) =>
+      page(listRuns(engine, request.namespace ?? '', request.query ?? ''), request.pageSize, request.nextPageToken),
+
+    ListOpenWorkflowExecutions: async (request) =>
+      page(listByFilters(engine.allRuns(), request, 'open'), request.maximumPageSize, request.nextPageToken),
+
+    ListClosedWorkflowExecutions: async (request) =>
+      page(listByFilters(engine.allRuns(), request, 'closed'), request.maximumPageSize, request.nextPageToken),
 
     CountWorkflowExecutions: async (request) => ({ count: listRuns(engine, request.namespace ?? '', request.query ?? '').length }),
   };
@@ -203,6 +200,29 @@ async function update(
   const admitted = admitUpdate(engine, run, request.request);
   await waitForStage(admitted, request.waitPolicy?.lifecycleStage ?? 0, context);
   return updateResponse(run, admitted);
+}
+
+/** One page of a visibility listing; the token is the offset of the next page. */
+function page(matching: WorkflowRun[], pageSize: number | null | undefined, token: Uint8Array | null | undefined): object {
+  const offset = token?.length ? Number(Buffer.from(token).toString()) : 0;
+  if (!Number.isInteger(offset) || offset < 0) throw invalidArgument('Invalid NextPageToken.');
+  const size = (pageSize ?? 0) > 0 ? pageSize! : 1000;
+  const runs = matching.slice(offset, offset + size);
+  const nextOffset = offset + runs.length;
+  return {
+    executions: runs.map(executionInfo),
+    nextPageToken: nextOffset < matching.length ? Buffer.from(String(nextOffset)) : undefined,
+  };
+}
+
+/** The start of an update-with-start: a refused start is answered as Temporal answers it. */
+function startForMultiOperation(engine: Engine, request: StartRequest): ReturnType<Engine['startWorkflow']> {
+  try {
+    return engine.startWorkflow(request);
+  } catch (error) {
+    if (error instanceof ServiceError) throw multiOperationStartFailed(error);
+    throw error;
+  }
 }
 
 function listRuns(engine: Engine, namespace: string, query: string): WorkflowRun[] {

@@ -18,8 +18,10 @@ import {
   proxyLocalActivities,
   setHandler,
   sleep,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { defineSearchAttributeKey } from '@temporalio/common';
 import type * as activities from './activities';
 
 const quick = proxyActivities<typeof activities>({
@@ -134,6 +136,14 @@ export async function cancellable(): Promise<string> {
     await CancellationScope.nonCancellable(() => quick.echo('cleanup'));
     throw error;
   }
+}
+
+/** Sets a keyword search attribute to `value`, then waits for `finish`. */
+export async function upsertsKeyword(name: string, value: string): Promise<void> {
+  let finished = false;
+  setHandler(finishSignal, () => void (finished = true));
+  upsertSearchAttributes([{ key: defineSearchAttributeKey(name, 'KEYWORD'), value }]);
+  await condition(() => finished);
 }
 
 export async function waitsForever(): Promise<void> {

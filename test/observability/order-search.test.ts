@@ -4,6 +4,7 @@
  */
 import { describeOrderExecution } from '../../observability/order-listing';
 import { startTestEngine } from '../support/engine';
+import { itUnlessOfficialServer } from '../support/official-server';
 import type { TestEngine } from '../support/engine';
 
 let engine: TestEngine;
@@ -31,11 +32,7 @@ async function eventually(query: string, expected: number[]): Promise<void> {
   expect(last).toEqual(expected);
 }
 
-it('finds orders by status, provider, user and flag, exactly, as they move', async () => {
-  if (!engine.temporal.supportsVisibility) {
-    console.warn(`search attribute test skipped: ${engine.temporal.kind} answers UNIMPLEMENTED to ListWorkflowExecutions`);
-    return;
-  }
+itUnlessOfficialServer('visibility', 'finds orders by status, provider, user and flag, exactly, as they move', async () => {
   const user = await engine.newUser('100.00000');
   const a = await engine.placeOrder({ userId: user });
   const b = await engine.placeOrder({ userId: user });

@@ -86,6 +86,9 @@ it('R-PARTIAL: the timeline of a scripted order tells placement, start, partial 
   expect(exported.status).toBe(200);
   expect(exported.body.runs).toHaveLength(1);
   const history = historyFromJSON(exported.body.runs[0].history);
+  // The start event shows the status the order started with, not the one its upserts ended on.
+  const startFields = history.events![0].workflowExecutionStartedEventAttributes!.searchAttributes!.indexedFields!;
+  expect(JSON.parse(Buffer.from(startFields.OrderStatus.data!).toString('utf8'))).toBe('new');
   await Worker.runReplayHistory({ workflowBundle: engine.bundle }, history, `order-${orderId}`);
 });
 
