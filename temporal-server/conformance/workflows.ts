@@ -204,7 +204,9 @@ export async function cancelsAnActivityThatJustFinished(): Promise<string> {
   await local.holdTask(1500); // ...held in flight while the activity completes
   scope.cancel();
   const outcome = await running;
-  await condition(() => false, 10); // close in a later task: the buffered completion comes first
+  // Close in a later task: the buffered completion comes first. 1 s, not less: a slow worker on a
+  // loaded machine must pick up the completion's task before this timer fires in real time.
+  await condition(() => false, 1000);
   return outcome;
 }
 
