@@ -25,6 +25,12 @@ import { join } from 'node:path';
 import { ensurePrismaClient } from '../db/generate';
 import { decimal, formatMoney } from '../domain/money';
 import type { RunningEngine } from '../scripts/runtime/engine';
+import { countQueries, queriesBetween, querySnapshot } from './profile/count-queries';
+import type { QuerySnapshot } from './profile/count-queries';
+import { startCeiling } from './ceiling';
+import type { CeilingLevel } from './ceiling';
+import { runPgbench } from './ceiling/pgbench';
+import type { PgbenchResult } from './ceiling/pgbench';
 
 const CLIENTS = listFromEnv('BENCH_API_CLIENTS', [1, 16, 64]);
 const ORDERS = listFromEnv('BENCH_API_ORDERS', [50, 300, 600]);
@@ -39,6 +45,8 @@ interface LevelResult {
   /** Latencies (ms) of the 201 answers. */
   latencies: number[];
   errors: Map<string, number>;
+  /** SQL statements this process sent during the level (the API, the worker, the background work). */
+  queries: Array<[string, number]>;
 }
 
 let engine: RunningEngine | undefined;
@@ -60,6 +68,7 @@ async function main(): Promise<void> {
   if (ORDERS.length !== CLIENTS.length) throw new Error('BENCH_API_ORDERS needs one total per entry of BENCH_API_CLIENTS');
   // One JSON line per request at info: the API's log would drown the figures (read when createApp runs).
   process.env.LOG_LEVEL = 'warn';
+  countQueries();
   ensurePrismaClient();
   const { startEngine } = await import('../scripts/runtime/engine');
 
@@ -115,6 +124,8 @@ async function main(): Promise<void> {
     }
   };
 
+  const ceilingLevels = await measureCeiling(formatMoney(decimal(service.rate).times(QUANTITY).div(1000)));
+
   // Warm-up (not counted): the first placements pay for connections, JIT and the workflow cache.
   const warm = await runLevel(place, 4, WARMUP);
   if (warm.created === 0) throw new Error(`warm-up placed nothing: ${[...warm.errors].map(([e, n]) => `${e} ×${n}`).join(', ')}`);
@@ -144,6 +155,17 @@ async function main(): Promise<void> {
       ].join(' '),
     );
   }
+  printCeiling(results, ceilingLevels.levels, ceilingLevels.pgbench);
+  console.log(ceilingLevels.check);
+  for (const r of results) {
+    const total = r.queries.reduce((n, [, q]) => n + q, 0);
+    const per = (n: number) => (n / Math.max(1, r.created)).toFixed(1);
+    console.log(
+      `SQL statements per order at ${r.clients} client(s): ${per(total)} (` +
+        r.queries.slice(0, 8).map(([name, n]) => `${name} ${per(n)}`).join(', ') +
+        ') — placement and the background work it causes, during the level',
+    );
+  }
   const allErrors = new Map<string, number>();
   for (const r of results) for (const [e, n] of r.errors) allErrors.set(e, (allErrors.get(e) ?? 0) + n);
   if (allErrors.size > 0) {
@@ -165,13 +187,78 @@ async function main(): Promise<void> {
   );
 }
 
+/**
+ * The ceiling (bench/ceiling) at the same client counts and totals, then pgbench at 16 clients, on
+ * this engine's Temporal server and database, before the engine's own levels.
+ */
+async function measureCeiling(amount: string): Promise<{ levels: CeilingLevel[]; pgbench: PgbenchResult; check: string }> {
+  const { connectTemporal } = await import('../scripts/runtime/components');
+  const { createPrisma } = await import('../db/client');
+  const prisma = createPrisma(engine!.databaseUrl, { applicationName: 'bench ceiling' });
+  const connections = await connectTemporal(engine!.temporal.address, engine!.temporal.namespace);
+  try {
+    const ceiling = await startCeiling({
+      prisma,
+      client: connections.client,
+      connection: connections.nativeConnection,
+      namespace: engine!.temporal.namespace,
+      amount,
+      debits: WARMUP + ORDERS.reduce((a, b) => a + b, 0),
+    });
+    try {
+      await ceiling.run(4, WARMUP);
+      const levels: CeilingLevel[] = [];
+      for (let i = 0; i < CLIENTS.length; i++) {
+        const level = await ceiling.run(CLIENTS[i]!, ORDERS[i]!);
+        levels.push(level);
+        console.log(`  ceiling, ${CLIENTS[i]} client(s): ${level.done}/${ORDERS[i]} debits in ${level.seconds.toFixed(1)} s`);
+      }
+      const check = await ceiling.check();
+      const pgbench = await runPgbench({ prisma, databaseUrl: engine!.databaseUrl, clients: 16, seconds: 5, amount });
+      console.log(`  ${'tps' in pgbench ? pgbench.line : `pgbench skipped: ${pgbench.skipped}`}`);
+      return { levels, pgbench, check };
+    } finally {
+      await ceiling.stop();
+    }
+  } finally {
+    await connections.stop();
+    await prisma.$disconnect();
+  }
+}
+
+function printCeiling(results: LevelResult[], ceiling: CeilingLevel[], pgbench: PgbenchResult): void {
+  console.log('');
+  console.log('ceiling: update-with-start, one local activity (the debit transaction), answer — same server, database, process');
+  console.log('clients  ceiling/s   p50 ms   p99 ms   engine/s   engine share of ceiling' + ('tps' in pgbench ? '   of pgbench' : ''));
+  for (let i = 0; i < results.length; i++) {
+    const c = ceiling[i]!;
+    const r = results[i]!;
+    const sorted = [...c.latencies].sort((a, b) => a - b);
+    const cps = c.done / c.seconds;
+    const eps = r.created / r.seconds;
+    console.log(
+      [
+        String(c.clients).padStart(7),
+        cps.toFixed(1).padStart(10),
+        fmt(percentile(sorted, 0.5)).padStart(8),
+        fmt(percentile(sorted, 0.99)).padStart(8),
+        eps.toFixed(1).padStart(10),
+        `${((100 * eps) / cps).toFixed(0)}%`.padStart(26),
+        'tps' in pgbench ? `${((100 * eps) / pgbench.tps).toFixed(1)}%`.padStart(13) : '',
+      ].join(' '),
+    );
+  }
+  if (!('tps' in pgbench)) console.log(`pgbench: skipped (${pgbench.skipped})`);
+}
+
 /** `total` placements by `clients` loops; each loop sends its next request when its answer arrives. */
 async function runLevel(
   place: () => Promise<{ ok: boolean; ms: number; error?: string }>,
   clients: number,
   total: number,
 ): Promise<LevelResult> {
-  const result: LevelResult = { clients, sent: 0, created: 0, seconds: 0, latencies: [], errors: new Map() };
+  const result: LevelResult = { clients, sent: 0, created: 0, seconds: 0, latencies: [], errors: new Map(), queries: [] };
+  const queriesBefore: QuerySnapshot = querySnapshot();
   const begin = performance.now();
   const client = async () => {
     while (result.sent < total) {
@@ -188,6 +275,7 @@ async function runLevel(
   };
   await Promise.all(Array.from({ length: clients }, client));
   result.seconds = (performance.now() - begin) / 1000;
+  result.queries = queriesBetween(queriesBefore, querySnapshot());
   return result;
 }
 

@@ -42,6 +42,8 @@ export interface RunningEngine {
   apiUrl: string;
   simulatorUrl: string;
   databaseKind: 'external' | 'embedded';
+  /** The database the engine uses (the embedded one's URL, or DATABASE_URL). */
+  databaseUrl: string;
   temporal: RunningTemporal;
   demo: DemoSeed;
   dataDir: string;
@@ -119,6 +121,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Run
       apiUrl: api.url,
       simulatorUrl: sim.url,
       databaseKind: pg.kind,
+      databaseUrl: pg.url,
       temporal,
       demo,
       dataDir,
