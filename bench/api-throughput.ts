@@ -2,8 +2,8 @@
  * npm run bench -- api-throughput — orders placed per second through the REST API, and p50/p99
  * latency, at 1, 16 and 64 concurrent clients (issue 3, "Figures").
  *
- * The engine is npm start's own composition (scripts/runtime/engine.ts startEngine), in this process,
- * on free ports: an embedded PostgreSQL in a temporary data directory (never DATABASE_URL), migrations,
+ * The engine is npm start's own composition (scripts/runtime/engine.ts startEngine), started from
+ * this process (the worker in its child process, as npm start runs it), on free ports: an embedded PostgreSQL in a temporary data directory (never DATABASE_URL), migrations,
  * the in-memory Temporal server in real time (no time skipping; TEMPORAL_DEV_SERVER=off), the provider
  * simulator as the provider, the demo user, key and catalogue, the real worker (order and provider-sync
  * workflows) and the Express API. The data directory is deleted at the end.
@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { ensurePrismaClient } from '../db/generate';
 import { decimal, formatMoney } from '../domain/money';
 import type { RunningEngine } from '../scripts/runtime/engine';
+import { cpuBetween, cpuSnapshot } from './profile/cpu-usage';
 import { countQueries, queriesBetween, querySnapshot } from './profile/count-queries';
 import type { QuerySnapshot } from './profile/count-queries';
 import { startCeiling } from './ceiling';
@@ -47,6 +48,8 @@ interface LevelResult {
   errors: Map<string, number>;
   /** SQL statements this process sent during the level (the API, the worker, the background work). */
   queries: Array<[string, number]>;
+  /** CPU ms used during the level: this process, and the processes below it (PostgreSQL, children). */
+  cpu: { node: number; children: number };
 }
 
 let engine: RunningEngine | undefined;
@@ -85,12 +88,21 @@ async function main(): Promise<void> {
     TEMPORAL_PORT: '0',
     TEMPORAL_DEV_SERVER: 'off',
     TEMPORAL_LOG_LEVEL: process.env.TEMPORAL_LOG_LEVEL ?? 'WARN',
+    TEMPORAL_METRICS_PORT: 'off',
     DEMO_API_KEY: apiKey,
     // Service 1 costs 1.80 per 1000 (the simulator's 0.90, doubled): 0.18 per order of 100; plenty.
     DEMO_BALANCE: String(Math.ceil(totalOrders * 0.18) * 10),
   };
   const started = performance.now();
-  engine = await startEngine({ env, log: () => undefined, onFailure: (error) => console.error(`worker failed: ${String(error)}`) });
+  engine = await startEngine({
+    env,
+    log: () => undefined,
+    onFailure: (error) => console.error(`worker failed: ${String(error)}`),
+    // The worker process's errors only (pino level 50+, the SDK's ERROR lines).
+    workerOutput: (line) => {
+      if (/"level":(50|60)|\bERROR\b/.test(line)) console.error(`[worker] ${line}`);
+    },
+  });
   const service = engine.demo.services.find((s) => s.providerServiceId === '1') ?? engine.demo.services[0]!;
   console.log(
     `engine up in ${((performance.now() - started) / 1000).toFixed(1)} s (npm start's composition, in this process): ` +
@@ -163,7 +175,7 @@ async function main(): Promise<void> {
     console.log(
       `SQL statements per order at ${r.clients} client(s): ${per(total)} (` +
         r.queries.slice(0, 8).map(([name, n]) => `${name} ${per(n)}`).join(', ') +
-        ') — placement and the background work it causes, during the level',
+        ') — sent by this process during the level (with the worker in its own process: the API process only)',
     );
   }
   const allErrors = new Map<string, number>();
@@ -191,7 +203,9 @@ async function main(): Promise<void> {
  * The ceiling (bench/ceiling) at the same client counts and totals, then pgbench at 16 clients, on
  * this engine's Temporal server and database, before the engine's own levels.
  */
-async function measureCeiling(amount: string): Promise<{ levels: CeilingLevel[]; pgbench: PgbenchResult; check: string }> {
+type CeilingResult = CeilingLevel & { cpu: { node: number; children: number } };
+
+async function measureCeiling(amount: string): Promise<{ levels: CeilingResult[]; pgbench: PgbenchResult; check: string }> {
   const { connectTemporal } = await import('../scripts/runtime/components');
   const { createPrisma } = await import('../db/client');
   const prisma = createPrisma(engine!.databaseUrl, { applicationName: 'bench ceiling' });
@@ -207,9 +221,11 @@ async function measureCeiling(amount: string): Promise<{ levels: CeilingLevel[];
     });
     try {
       await ceiling.run(4, WARMUP);
-      const levels: CeilingLevel[] = [];
+      const levels: CeilingResult[] = [];
       for (let i = 0; i < CLIENTS.length; i++) {
-        const level = await ceiling.run(CLIENTS[i]!, ORDERS[i]!);
+        const before = cpuSnapshot();
+        const level = { ...(await ceiling.run(CLIENTS[i]!, ORDERS[i]!)), cpu: { node: 0, children: 0 } };
+        level.cpu = cpuBetween(before, cpuSnapshot());
         levels.push(level);
         console.log(`  ceiling, ${CLIENTS[i]} client(s): ${level.done}/${ORDERS[i]} debits in ${level.seconds.toFixed(1)} s`);
       }
@@ -226,7 +242,7 @@ async function measureCeiling(amount: string): Promise<{ levels: CeilingLevel[];
   }
 }
 
-function printCeiling(results: LevelResult[], ceiling: CeilingLevel[], pgbench: PgbenchResult): void {
+function printCeiling(results: LevelResult[], ceiling: CeilingResult[], pgbench: PgbenchResult): void {
   console.log('');
   console.log('ceiling: update-with-start, one local activity (the debit transaction), answer — same server, database, process');
   console.log('clients  ceiling/s   p50 ms   p99 ms   engine/s   engine share of ceiling' + ('tps' in pgbench ? '   of pgbench' : ''));
@@ -249,6 +265,26 @@ function printCeiling(results: LevelResult[], ceiling: CeilingLevel[], pgbench: 
     );
   }
   if (!('tps' in pgbench)) console.log(`pgbench: skipped (${pgbench.skipped})`);
+  // CPU per order moves much less than orders/s with other people's load on the machine.
+  console.log('CPU ms per order (node = the bench process: clients, API, worker, Temporal; below = PostgreSQL and child processes)');
+  console.log('clients   engine node  engine below  engine total   ceiling total   ceiling/engine');
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i]!;
+    const c = ceiling[i]!;
+    const node = r.cpu.node / Math.max(1, r.created);
+    const below = r.cpu.children / Math.max(1, r.created);
+    const ceilingTotal = (c.cpu.node + c.cpu.children) / Math.max(1, c.done);
+    console.log(
+      [
+        String(r.clients).padStart(7),
+        node.toFixed(1).padStart(13),
+        below.toFixed(1).padStart(13),
+        (node + below).toFixed(1).padStart(13),
+        ceilingTotal.toFixed(1).padStart(15),
+        `${((100 * ceilingTotal) / (node + below)).toFixed(0)}%`.padStart(16),
+      ].join(' '),
+    );
+  }
 }
 
 /** `total` placements by `clients` loops; each loop sends its next request when its answer arrives. */
@@ -257,8 +293,9 @@ async function runLevel(
   clients: number,
   total: number,
 ): Promise<LevelResult> {
-  const result: LevelResult = { clients, sent: 0, created: 0, seconds: 0, latencies: [], errors: new Map(), queries: [] };
+  const result: LevelResult = { clients, sent: 0, created: 0, seconds: 0, latencies: [], errors: new Map(), queries: [], cpu: { node: 0, children: 0 } };
   const queriesBefore: QuerySnapshot = querySnapshot();
+  const cpuBefore = cpuSnapshot();
   const begin = performance.now();
   const client = async () => {
     while (result.sent < total) {
@@ -276,6 +313,7 @@ async function runLevel(
   await Promise.all(Array.from({ length: clients }, client));
   result.seconds = (performance.now() - begin) / 1000;
   result.queries = queriesBetween(queriesBefore, querySnapshot());
+  result.cpu = cpuBetween(cpuBefore, cpuSnapshot());
   return result;
 }
 
