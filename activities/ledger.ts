@@ -291,21 +291,39 @@ export function createLedger(prisma: PrismaClient): Ledger {
         reference: null,
         reason: null,
       };
+      // One statement, so one transaction that holds the user's row lock only inside PostgreSQL:
+      // every order of a busy account debits that one row, and an interactive transaction would keep
+      // it locked across the client's round trips (issue 15). The order must exist and be the user's;
+      // the unique key makes a repeat fail whole (no second debit), and it is then answered below.
+      const debited = amount.neg().toFixed(MONEY_SCALE);
       try {
-        const { entries, replayed } = await postOnce([posting], async (tx) => {
-          const owner = await tx.$queryRaw<Array<{ userId: number }>>`
-            SELECT user_id AS "userId" FROM orders WHERE id = ${input.orderId}`;
+        const rows = await prisma.$queryRaw<RawEntry[]>`
+          WITH balance AS (
+            UPDATE users SET balance = balance + ${debited}::numeric
+             WHERE id = ${input.userId}
+               AND EXISTS (SELECT 1 FROM orders WHERE id = ${input.orderId} AND user_id = ${input.userId})
+            RETURNING balance)
+          INSERT INTO ledger_entries (user_id, amount, kind, order_id, idempotency_key, reference, reason, balance_after)
+          SELECT ${input.userId}, ${debited}::numeric, 'order_debit', ${input.orderId}::int, ${input.idempotencyKey}, NULL, NULL, balance FROM balance
+          RETURNING ${ENTRY_COLUMNS}`;
+        if (rows.length === 0) {
+          // Nothing moved: the order or the user is not what the posting says.
+          const owner = await prisma.$queryRaw<Array<{ userId: number }>>`SELECT user_id AS "userId" FROM orders WHERE id = ${input.orderId}`;
           if (owner.length === 0) throw new LedgerReferenceError(`order ${input.orderId} does not exist`);
           if (owner[0].userId !== input.userId) {
             throw new LedgerReferenceError(`order ${input.orderId} belongs to user ${owner[0].userId}, not ${input.userId}`);
           }
-          return [await insertEntry(tx, posting)];
-        });
-        return { ok: true, entry: entries[0], replayed };
-      } catch (error) {
-        if (isConstraintViolation(error, PG_CHECK_VIOLATION, BALANCE_CHECK)) {
-          return { ok: false, reason: 'insufficient_funds' };
+          throw new LedgerReferenceError(`user ${input.userId} does not exist`);
         }
+        return { ok: true, entry: toView(rows[0]), replayed: false };
+      } catch (error) {
+        const duplicate = isConstraintViolation(error, PG_UNIQUE_VIOLATION, KEY_UNIQUE);
+        const short = isConstraintViolation(error, PG_CHECK_VIOLATION, BALANCE_CHECK);
+        if (!duplicate && !short) throw error;
+        // Either check may fire first when the key was posted already: a repeat answers the same.
+        const existing = await findByKeys(prisma, [posting.idempotencyKey]);
+        if (existing.length > 0) return { ok: true, entry: matchOrThrow([posting], existing)[0], replayed: true };
+        if (short) return { ok: false, reason: 'insufficient_funds' };
         throw error;
       }
     },

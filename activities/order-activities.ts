@@ -263,7 +263,7 @@ export function createOrderActivities(deps: EngineDeps) {
         paidAt = Date.parse(debit.entry.createdAt);
         if (!debit.replayed) countMoney(moneyCharged, input.charge);
       }
-      await orders.updateOrderMirror(orderId, { status: 'pending' });
+      await orders.markPaid(orderId);
       log.info('order placed and paid', { orderId, charge: input.charge });
       return { accepted: true, paidAt, replayed: false };
     },

@@ -146,6 +146,8 @@ export interface OrderPage {
 export interface OrderRecords {
   createOrder(input: CreateOrderInput): Promise<CreateOrderResult>;
   updateOrderMirror(orderId: number, patch: OrderMirrorPatch): Promise<UpdateOrderMirrorResult>;
+  /** new → pending once the debit is booked, in one statement; a repeat (already pending or beyond) changes nothing. */
+  markPaid(orderId: number): Promise<void>;
   getOrder(id: number): Promise<OrderRecord | null>;
   getOrderByWorkflowId(workflowId: string): Promise<OrderRecord | null>;
   /** R-ONE-ACTIVE-PER-LINK: the order holding this normalised link, if any. */
@@ -269,6 +271,12 @@ export function createOrderRecords(prisma: PrismaClient): OrderRecords {
         const row = await tx.order.update({ where: { id: orderId }, data });
         return { applied: true as const, order: toRecord(row) };
       });
+    },
+
+    async markPaid(orderId) {
+      // The only move out of 'new' besides 'rejected', and only reserveAndDebit makes it: no row lock
+      // or transition check needed beyond the status the UPDATE itself matches.
+      await prisma.order.updateMany({ where: { id: orderId, status: 'new' }, data: { status: 'pending' } });
     },
 
     async getOrder(id) {

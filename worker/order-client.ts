@@ -10,7 +10,7 @@ import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporal
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { ApplicationFailure } from '@temporalio/common';
-import type { PrismaClient } from '../generated/prisma/client';
+import type { PrismaClient, Service } from '../generated/prisma/client';
 import { checkQuantity, computeCharge } from '../domain/charge';
 import { validateLink } from '../domain/link';
 import { formatMoney } from '../domain/money';
@@ -98,8 +98,14 @@ export function guaranteeOf(refillKind: string, refillDays: number | null): Guar
 }
 
 /** The OrderInput of a request: R-MINMAX, link check, and the R-PRICE-SNAPSHOT of the service now. */
-export async function buildOrderInput(prisma: PrismaClient, orderId: number, request: OrderRequest): Promise<OrderInput> {
-  const service = await prisma.service.findUnique({ where: { id: request.serviceId } });
+export async function buildOrderInput(
+  prisma: PrismaClient,
+  orderId: number,
+  request: OrderRequest,
+  /** The service row as the caller just read it (saves reading it again), else read here. */
+  read?: Service | null,
+): Promise<OrderInput> {
+  const service = read !== undefined && read?.id === request.serviceId ? read : await prisma.service.findUnique({ where: { id: request.serviceId } });
   if (!service) throw new OrderRequestError('R-MINMAX', `service ${request.serviceId} does not exist`);
   const quantity = checkQuantity(service, request.quantity);
   if (!quantity.ok) throw new OrderRequestError(quantity.rule, quantity.message);

@@ -6,7 +6,7 @@
  *   Temporal     scripts/runtime/temporal.ts: TEMPORAL_ADDRESS, else the dev server, else in-memory
  *   simulator    the provider simulator on SIMULATOR_PORT (default 4010)
  *   demo data    scripts/runtime/demo.ts: user + API key + balance, the simulator as a provider, catalogue
- *   worker       worker/index.ts, task queue "orders"
+ *   worker       worker/index.ts, task queue "orders", in a child process (scripts/runtime/worker-process.ts)
  *   API          api/app.ts on HOST:PORT (default 127.0.0.1:3000)
  *
  * Each part is stopped in reverse order by stop(), and by startEngine itself when a later part fails.
@@ -21,7 +21,8 @@ import { startPostgres } from '../../db/postgres';
 import type { RunningPostgres } from '../../db/postgres';
 import { startProviderSimulator } from '../../provider-simulator';
 import { createEngineDeps } from '../../deps/engine-deps';
-import { connectTemporal, installTemporalRuntime, startApi, startWorker } from './components';
+import { connectTemporal, installTemporalRuntime, startApi } from './components';
+import { startWorkerProcess } from './worker-process';
 import { Parts } from './parts';
 import { seedDemo } from './demo';
 import type { DemoSeed } from './demo';
@@ -36,12 +37,16 @@ export interface StartEngineOptions {
   log?: (line: string) => void;
   /** A part failed while running (the worker): the caller should stop everything. Default: log it. */
   onFailure?: (error: unknown) => void;
+  /** Each line the worker process prints (default: to stdout as it is). */
+  workerOutput?: (line: string) => void;
 }
 
 export interface RunningEngine {
   apiUrl: string;
   simulatorUrl: string;
   databaseKind: 'external' | 'embedded';
+  /** The database the engine uses (the embedded one's URL, or DATABASE_URL). */
+  databaseUrl: string;
   temporal: RunningTemporal;
   demo: DemoSeed;
   dataDir: string;
@@ -55,7 +60,9 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Run
   const dataDir = dataDirFromEnv(env);
   const parts = new Parts(log);
   return parts.starting(async () => {
-    installTemporalRuntime(env);
+    // The SDK metrics that /metrics appends are the worker's: its process serves them on this port.
+    const sdkMetricsPort = env.TEMPORAL_METRICS_PORT ?? '9464';
+    installTemporalRuntime({ ...env, TEMPORAL_METRICS_PORT: 'off' });
 
     const pg = parts.add('PostgreSQL', await startDatabase(env, dataDir));
     log(pg.kind === 'external' ? 'PostgreSQL: DATABASE_URL' : `PostgreSQL: embedded, data in ${pg.dataDir}`);
@@ -98,8 +105,19 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Run
     const connections = parts.add('Temporal connections', await connectTemporal(temporal.address, temporal.namespace));
     const deps = createEngineDeps(prisma, connections.client);
     const onFailure = options.onFailure ?? ((error: unknown) => log(`worker failed: ${String(error)}`));
-    parts.add('worker', await startWorker({ deps, connection: connections.nativeConnection, namespace: temporal.namespace, onFailure }));
-    log(`worker: running on namespace ${temporal.namespace}`);
+    const worker = parts.add(
+      'worker',
+      await startWorkerProcess({
+        env: { ...env, TEMPORAL_METRICS_PORT: sdkMetricsPort },
+        databaseUrl: pg.url,
+        temporalAddress: temporal.address,
+        namespace: temporal.namespace,
+        output: options.workerOutput ?? ((line) => console.log(line)),
+        onFailure,
+      }),
+    );
+    if (sdkMetricsPort !== 'off' && !process.env.SDK_METRICS_URL) process.env.SDK_METRICS_URL = `http://127.0.0.1:${sdkMetricsPort}/metrics`;
+    log(`worker: running on namespace ${temporal.namespace} (process ${worker.pid})`);
 
     const api = parts.add(
       'API',
@@ -120,6 +138,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Run
       apiUrl: api.url,
       simulatorUrl: sim.url,
       databaseKind: pg.kind,
+      databaseUrl: pg.url,
       temporal,
       demo,
       dataDir,

@@ -154,6 +154,24 @@ describe('createOrder', () => {
   });
 });
 
+describe('markPaid', () => {
+  it("moves a 'new' order to pending once; a repeat, or an order already past 'new', is left as it is", async () => {
+    const created = await records.createOrder(orderInput(base, { linkKey: 'instagram.com/paid' }));
+    if (!created.ok) throw new Error('unreachable');
+    await records.markPaid(created.order.id);
+    expect((await records.getOrder(created.order.id))?.status).toBe('pending');
+    await records.updateOrderMirror(created.order.id, { status: 'in_progress' });
+    await records.markPaid(created.order.id);
+    expect((await records.getOrder(created.order.id))?.status).toBe('in_progress');
+
+    const refused = await records.createOrder(orderInput(base, { linkKey: 'instagram.com/refused' }));
+    if (!refused.ok) throw new Error('unreachable');
+    await records.updateOrderMirror(refused.order.id, { status: 'rejected', rejectReason: 'not enough funds' });
+    await records.markPaid(refused.order.id);
+    expect((await records.getOrder(refused.order.id))?.status).toBe('rejected');
+  });
+});
+
 describe('updateOrderMirror', () => {
   it("mirrors the workflow's state; refunded is not the mirror's to write", async () => {
     const created = await records.createOrder(orderInput(base));
