@@ -89,6 +89,7 @@ const models = readSchema();
 it('reads every model of schema.prisma', () => {
   expect(models.map((m) => m.name)).toEqual([
     'User', 'ApiKey', 'Provider', 'Service', 'Order', 'LedgerEntry', 'Refill', 'IdempotencyRecord', 'AuditRecord',
+    'ConsoleSession',
   ]);
 });
 
@@ -136,22 +137,23 @@ describe.each(models.map((m) => [m.name, m] as const))('%s', (_name, model) => {
   });
 });
 
-it("has the schema's foreign keys under Prisma's names, ON DELETE RESTRICT ON UPDATE CASCADE", async () => {
+it("has the schema's foreign keys under Prisma's names, ON UPDATE CASCADE and the schema's ON DELETE (RESTRICT unless it says otherwise)", async () => {
   const { rows } = await pg.query<{ conname: string; def: string }>(
     `SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint
       WHERE contype = 'f' AND connamespace = 'public'::regnamespace ORDER BY conname`,
   );
-  const expected: string[] = [];
+  const onDelete = new Map<string, string>();
   const text = readFileSync(join(__dirname, '..', '..', 'prisma', 'schema.prisma'), 'utf8');
   for (const model of models) {
     const body = new RegExp(`^model ${model.name} \\{([\\s\\S]*?)^\\}`, 'm').exec(text)![1];
-    for (const rel of body.matchAll(/@relation\(fields: \[(\w+)\]/g)) {
-      const col = model.fields.find((f) => f.name === rel[1])!.column;
-      expected.push(`${model.table}_${col}_fkey`);
+    for (const [, args] of body.matchAll(/@relation\((fields: [^)]*)\)/g)) {
+      const field = /fields: \[(\w+)\]/.exec(args!)![1];
+      const col = model.fields.find((f) => f.name === field)!.column;
+      onDelete.set(`${model.table}_${col}_fkey`, (/onDelete: (\w+)/.exec(args!)?.[1] ?? 'Restrict').toUpperCase());
     }
   }
-  expect(rows.map((r) => r.conname)).toEqual(expected.sort());
-  for (const row of rows) expect(row.def).toMatch(/ON UPDATE CASCADE ON DELETE RESTRICT$/);
+  expect(rows.map((r) => r.conname)).toEqual([...onDelete.keys()].sort());
+  for (const row of rows) expect(row.def).toMatch(new RegExp(`ON UPDATE CASCADE ON DELETE ${onDelete.get(row.conname)}$`));
 });
 
 it("R-ONE-ACTIVE-PER-LINK: the partial index predicate is exactly the schema's, over the domain's active statuses", async () => {
