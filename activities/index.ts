@@ -3,12 +3,13 @@
  * provider sync's (provider-sync-activities.ts), built from one set of dependencies.
  */
 import type { EngineDeps } from '../deps/engine-deps';
+import { createDripFeedActivities } from './drip-feed-activities';
 import { createOrderActivities } from './order-activities';
 import { createProviderSyncActivities } from './provider-sync-activities';
 import { createRefillActivities } from './refill-activities';
 
 export function createActivities(deps: EngineDeps) {
-  return { ...createOrderActivities(deps), ...createRefillActivities(deps), ...createProviderSyncActivities(deps) };
+  return { ...createOrderActivities(deps), ...createDripFeedActivities(deps), ...createRefillActivities(deps), ...createProviderSyncActivities(deps) };
 }
 
 export type EngineActivities = ReturnType<typeof createActivities>;

@@ -93,6 +93,11 @@ export interface RefundInput {
   amount: string;
   rule: string;
   reason?: string;
+  /**
+   * A refund of one part of the order (a drip-feed's run, its runs never sent): its own ledger key
+   * `order-<id>:refund:<part>`, so each part is refunded exactly once. Absent: the order's one refund.
+   */
+  part?: string;
 }
 
 export interface RefundPosted {
@@ -277,7 +282,9 @@ export function createOrderActivities(deps: EngineDeps) {
       const claim = await prisma.$transaction(async (tx) => {
         const row = await lockOrder(tx, orderId);
         if (row.providerOrderId !== null) return { go: false as const, result: { kind: 'placed' as const, providerOrderId: row.providerOrderId, answer: null, replayed: true } };
-        if (row.status !== 'pending' && row.status !== 'dispatch_uncertain') {
+        // In progress without a provider order: a drip-feed between its runs (a move sets pending).
+        const dripRunDue = row.status === 'in_progress' && row.dispatchQuantity !== null;
+        if (row.status !== 'pending' && row.status !== 'dispatch_uncertain' && !dripRunDue) {
           return { go: false as const, result: { kind: 'abandoned' as const, status: row.status } };
         }
         if (row.dispatchState === 'sending') {
@@ -450,7 +457,7 @@ export function createOrderActivities(deps: EngineDeps) {
 
     /** The order's one refund (R-PARTIAL, R-CANCEL-FULL): key order-<id>:refund, replayed on retry. */
     async refundOrder(input: RefundInput): Promise<RefundPosted> {
-      const key = refundKey(input.orderId);
+      const key = input.part ? `${refundKey(input.orderId)}:${input.part}` : refundKey(input.orderId);
       try {
         const posted = await ledger.refundOrder({
           orderId: input.orderId,
