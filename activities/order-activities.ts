@@ -86,6 +86,15 @@ export interface SwitchServiceInput {
 
 export type AttachResult = { attached: true } | { attached: false; reason: string };
 
+/**
+ * What `add` sends beyond the row's service, link and quantity (issue 12): a drip-feed passed to its
+ * provider sends the quantity per run with `runs` and `interval`.
+ */
+export interface DispatchAdd {
+  quantity?: number;
+  fields?: Record<string, string | number>;
+}
+
 export type ProviderCancelResult = { accepted: true } | { accepted: false; error: string };
 
 export interface RefundInput {
@@ -277,7 +286,7 @@ export function createOrderActivities(deps: EngineDeps) {
      * Sends the order to its provider once. See the file comment for the 'sending' fence.
      * retry_later throws a retryable failure: the workflow's retry policy waits with backoff.
      */
-    async dispatchOrder(orderId: number): Promise<DispatchResult> {
+    async dispatchOrder(orderId: number, add?: DispatchAdd): Promise<DispatchResult> {
       const log = activityLogger(deps);
       const claim = await prisma.$transaction(async (tx) => {
         const row = await lockOrder(tx, orderId);
@@ -308,7 +317,12 @@ export function createOrderActivities(deps: EngineDeps) {
 
       const { row } = claim;
       const { client } = await providers.get(row.providerId);
-      const outcome = await client.addOrder({ service: row.providerServiceId, link: row.link, quantity: row.quantity });
+      const outcome = await client.addOrder({
+        service: row.providerServiceId,
+        link: row.link,
+        quantity: add?.quantity ?? row.quantity,
+        ...(add?.fields ? { extra: add.fields } : {}),
+      });
       const answer: AddAnswer = { action: 'add', attempt: row.dispatchAttempt, kind: outcome.kind, at: Date.now() };
       switch (outcome.kind) {
         case 'placed':

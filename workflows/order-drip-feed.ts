@@ -12,6 +12,7 @@
  * (R-PARTIAL / R-CANCEL-FULL). Support's full-refund cancel gives back the rest of the charge.
  */
 import { CancellationScope, isCancellation, log } from '@temporalio/workflow';
+import type { DispatchAdd } from '../activities/order-activities';
 import {
   advanceRun,
   currentRun,
@@ -34,6 +35,16 @@ import { becomeUncertain, describeFailure, interruptPending, waitForChange } fro
 import type { CancelEntry, OrderRun } from './order-run';
 
 export const isEngineDripFeed = (input: OrderInput) => input.dripFeed?.mode === 'engine';
+
+/**
+ * A drip-feed passed to its provider (mode 'provider'): one upstream order of quantityPerRun × runs,
+ * `runs` and `interval` forwarded; followed, refunded and refilled like a Default order on its total.
+ */
+export function providerDripAdd(input: OrderInput): DispatchAdd | undefined {
+  const drip = input.dripFeed;
+  if (drip?.mode !== 'provider') return undefined;
+  return { quantity: drip.quantityPerRun, fields: { runs: drip.runs, interval: drip.intervalMinutes } };
+}
 
 const feedOf = (run: OrderRun): DripFeedProgress => run.state.dripFeed!;
 

@@ -143,6 +143,25 @@ describe('drip-feed run by the engine', () => {
   });
 });
 
+describe('drip-feed passed to the provider', () => {
+  it('mode provider: one upstream order with runs and interval forwarded, the simulator serves one run an interval, the order follows it to Completed', async () => {
+    const link = engine.uniqueLink('drip-provider');
+    const userId = await engine.newUser('1.00000');
+    const order = await place({ userId, link, quantity: 300, extra: { dripFeed: { runs: 3, intervalMinutes: 60, quantityPerRun: 100, mode: 'provider' } } });
+    const sent = await engine.waitForState(order.orderId, (s) => s.providerOrderId !== null);
+    const upstream = engine.simulator.state.getOrder(Number(sent.providerOrderId))!;
+    expect(upstream).toMatchObject({ quantity: 300, drip: { runs: 3, perRun: 100, intervalMs: 60 * MINUTE } });
+    engine.simClock!.advance(30 * MINUTE); // run 1 done, run 2 not begun: 100 delivered
+    await engine.temporal.env.sleep('5 minutes');
+    expect(await engine.waitForState(order.orderId, (s) => s.remains === 200)).toMatchObject({ status: 'in_progress' });
+    engine.simClock!.advance(120 * MINUTE);
+    await engine.temporal.env.sleep('5 minutes');
+    expect(await engine.handle(order.orderId).result()).toMatchObject({ status: 'completed', remains: 0, refunds: [] });
+    expect(engine.simulator.state.listOrders(link)).toHaveLength(1);
+    await engine.history(order.orderId);
+  });
+});
+
 describe('scheduled orders', () => {
   it('execute_at: a durable timer, then the dispatch', async () => {
     const link = engine.uniqueLink('scheduled');

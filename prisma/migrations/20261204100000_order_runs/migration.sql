@@ -18,7 +18,7 @@ CREATE TABLE "order_runs" (
     "sent_at" TIMESTAMP(3),
     "finished_at" TIMESTAMP(3),
     "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    "updated_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updated_at" TIMESTAMP(3) NOT NULL,
 
     CONSTRAINT "order_runs_pkey" PRIMARY KEY ("id"),
     CONSTRAINT "order_runs_status_check" CHECK ("status" IN ('pending', 'in_progress', 'completed', 'partial', 'canceled')),
