@@ -4,6 +4,8 @@
  * the timers between runs and the sync's sleeps). Orders are placed with OrderInput built here (the
  * API's drip-feed and execute_at fields are another part of the issue).
  */
+import { ownStatusRows, statusView } from '../../api/v2/actions/status';
+import { runsFromRows } from '../../api/views';
 import { buildOrderInput, cancelOrder, reserveOrderId, startOrder } from '../../worker/order-client';
 import type { OrderInput, OrderState } from '../../workflows/order-contract';
 import type { TestEngine } from '../support/engine';
@@ -73,6 +75,11 @@ describe('drip-feed run by the engine', () => {
     const rows = await engine.prisma.orderRun.findMany({ where: { orderId: order.orderId }, orderBy: { runIndex: 'asc' } });
     expect(rows.map((r) => [r.runIndex, r.status, r.providerOrderId])).toEqual(runs.map((r) => [r.index, 'completed', r.providerOrderId]));
     expect(await engine.prisma.order.findUniqueOrThrow({ where: { id: order.orderId } })).toMatchObject({ status: 'completed', remains: 0 });
+    // API v2 `status` answers the runs and their ids, as panels do; REST shows every run.
+    const v2 = statusView((await ownStatusRows(engine.prisma, order.userId, [order.orderId])).get(order.orderId)!, 'USD');
+    expect(v2).toMatchObject({ status: 'Completed', remains: '0', runs: '10', orders: rows.map((r) => r.id) });
+    expect(runsFromRows(rows, 'user').map((r) => [r.run, r.status, r.quantity, r.refunded])).toEqual(runs.map((r) => [r.index, 'completed', 100, '0.00000']));
+    expect(runsFromRows(rows, 'user')[0]).not.toHaveProperty('providerOrderId');
     await engine.history(order.orderId);
   });
 
