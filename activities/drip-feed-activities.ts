@@ -10,9 +10,9 @@ import { activityLogger } from './activity-logger';
 
 export type BeginRunResult =
   /** The row now points at this run: dispatchOrder sends it. */
-  | { kind: 'ready' }
+  | { kind: 'ready'; run: number; quantity: number }
   /** An earlier attempt of this step already sent the run (a retry after a crash): adopt its order. */
-  | { kind: 'sent'; providerOrderId: string };
+  | { kind: 'sent'; run: number; providerOrderId: string };
 
 export function createDripFeedActivities(deps: EngineDeps) {
   const { prisma } = deps;
@@ -24,11 +24,11 @@ export function createDripFeedActivities(deps: EngineDeps) {
     async beginDripRun(orderId: number, run: { index: number; quantity: number }): Promise<BeginRunResult> {
       return prisma.$transaction(async (tx) => {
         const existing = await tx.orderRun.findUnique({ where: { orderId_runIndex: { orderId, runIndex: run.index } } });
-        if (existing?.providerOrderId) return { kind: 'sent' as const, providerOrderId: existing.providerOrderId };
+        if (existing?.providerOrderId) return { kind: 'sent' as const, run: run.index, providerOrderId: existing.providerOrderId };
         if (!existing) await tx.orderRun.create({ data: { orderId, runIndex: run.index, quantity: run.quantity } });
         const order = await tx.order.findUniqueOrThrow({ where: { id: orderId }, select: { providerOrderId: true, dispatchState: true, dispatchQuantity: true } });
         // Already pointing at this run (a retry): keep the fence as it is ('sending' means an add may have landed).
-        if (order.providerOrderId === null && order.dispatchQuantity === run.quantity && existing) return { kind: 'ready' as const };
+        if (order.providerOrderId === null && order.dispatchQuantity === run.quantity && existing) return { kind: 'ready' as const, run: run.index, quantity: run.quantity };
         await tx.order.update({
           where: { id: orderId },
           data: {
@@ -42,7 +42,7 @@ export function createDripFeedActivities(deps: EngineDeps) {
           },
         });
         activityLogger(deps).info('drip-feed run begins', { orderId, run: run.index, quantity: run.quantity });
-        return { kind: 'ready' as const };
+        return { kind: 'ready' as const, run: run.index, quantity: run.quantity };
       });
     },
 

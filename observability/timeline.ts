@@ -50,6 +50,11 @@ const FACT_KEYS = [
   'requestedBy',
   'holderOrderId',
   'link',
+  // Order types (issue 12): a drip-feed's runs, a refund's part, a schedule.
+  'run',
+  'part',
+  'dripFeed',
+  'executeAt',
 ];
 
 export function renderTimeline(runs: RunHistory[], options: TimelineOptions = {}): string[] {

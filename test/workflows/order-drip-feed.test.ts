@@ -6,7 +6,8 @@
  */
 import { ownStatusRows, statusView } from '../../api/v2/actions/status';
 import { runsFromRows } from '../../api/views';
-import { buildOrderInput, cancelOrder, reserveOrderId, startOrder } from '../../worker/order-client';
+import { renderTimeline } from '../../observability/timeline';
+import { buildOrderInput, cancelOrder, moveOrder, reserveOrderId, startOrder } from '../../worker/order-client';
 import type { OrderInput, OrderState } from '../../workflows/order-contract';
 import type { TestEngine } from '../support/engine';
 import { useTestEngine } from '../support/use-test-engine';
@@ -80,7 +81,10 @@ describe('drip-feed run by the engine', () => {
     expect(v2).toMatchObject({ status: 'Completed', remains: '0', runs: '10', orders: rows.map((r) => r.id) });
     expect(runsFromRows(rows, 'user').map((r) => [r.run, r.status, r.quantity, r.refunded])).toEqual(runs.map((r) => [r.index, 'completed', 100, '0.00000']));
     expect(runsFromRows(rows, 'user')[0]).not.toHaveProperty('providerOrderId');
-    await engine.history(order.orderId);
+    // Engineers: the order's story names the feed and every run as it begins.
+    const story = renderTimeline([{ runId: 'run', history: await engine.history(order.orderId) }]).join('\n');
+    expect(story).toMatch(/dripFeed=\{"runs":10,"intervalMinutes":60/);
+    for (let i = 1; i <= 10; i++) expect(story).toMatch(new RegExp(`LocalActivity beginDripRun .*quantity=100 kind=ready run=${i}(?!\\d)`));
   });
 
   it('R-CANCEL-REQUEST after run 4: runs 5-10 refunded at once (R-CANCEL-FULL), run 4 in flight ends Partial at the provider and its undelivered part is refunded (R-PARTIAL); nothing more is sent', async () => {
@@ -146,6 +150,31 @@ describe('drip-feed run by the engine', () => {
     const final = await engine.handle(order.orderId).result();
     expect(final).toMatchObject({ status: 'partial', remains: 100, refunded: '0.09000' });
     expect(final.refunds.map((r) => r.rule)).toEqual(['R-AUTO-CANCEL']);
+    await engine.history(order.orderId);
+  });
+});
+
+describe('support and a drip-feed', () => {
+  it('R-SUBSTITUTE: a move of a drip-feed is refused with the reason; R-CANCEL-FULL: support\'s cancel ends it at once with the rest of its charge back, and no run follows', async () => {
+    const link = engine.uniqueLink('drip-support');
+    const order = await dripFeed(link, 4, '0.36000');
+    await deliverRun(order.orderId, 1);
+    await engine.waitForState(order.orderId, runSent(2));
+    expect(
+      await moveOrder(engine.client, order.orderId, {
+        target: { serviceId: engine.seed.serviceIds.followersNoLookup, providerId: engine.seed.noLookupProviderId, providerServiceId: '1', min: 50, max: 10_000 },
+        requestedBy: { kind: 'support', userId: 1 },
+        reason: 'provider too slow',
+        requestId: 'drip-move-1',
+      }),
+    ).toMatchObject({ accepted: false, rule: 'R-SUBSTITUTE', reason: expect.stringMatching(/^a drip-feed sends each run anew/) });
+    const answer = await cancelOrder(engine.client, order.orderId, { requestedBy: { kind: 'support', userId: 1 }, mode: 'full_refund', reason: 'customer complaint', requestId: 'drip-support-cancel' });
+    expect(answer).toMatchObject({ accepted: true, rule: 'R-CANCEL-FULL' });
+    const final = await engine.handle(order.orderId).result();
+    expect(final).toMatchObject({ status: 'canceled', refunded: '0.36000', refunds: [{ amount: '0.36000', rule: 'R-CANCEL-FULL' }] });
+    await engine.temporal.env.sleep('3 hours');
+    expect(adds(link)).toHaveLength(2);
+    expect(await engine.deps.ledger.balanceOf(order.userId)).toBe('0.36000');
     await engine.history(order.orderId);
   });
 });
