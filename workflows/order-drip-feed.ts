@@ -299,7 +299,10 @@ export async function processDripCancel(run: OrderRun, entry: CancelEntry, answe
       becomeUncertain(run, 'a cancel interrupted a run\'s dispatch');
       return answer({ accepted: false, rule: 'R-CANCEL-REQUEST', reason: 'a run is being confirmed with the provider; try again later' });
     } else {
-      feed.list.pop(); // never sent: it counts among the runs not sent
+      // Never sent: its row says so, and it is refunded among the runs not sent.
+      Object.assign(current, { status: 'canceled', finishedAt: Date.now(), reason: 'stopped by the cancel before it was sent (refunded with the runs not sent)', settled: true });
+      await mirrorRun(run, current);
+      feed.list.pop();
     }
   }
   feed.stopped = true;
