@@ -86,6 +86,15 @@ export interface SwitchServiceInput {
 
 export type AttachResult = { attached: true } | { attached: false; reason: string };
 
+/**
+ * What `add` sends beyond the row's service, link and quantity (issue 12): a drip-feed passed to its
+ * provider sends the quantity per run with `runs` and `interval`.
+ */
+export interface DispatchAdd {
+  quantity?: number;
+  fields?: Record<string, string | number>;
+}
+
 export type ProviderCancelResult = { accepted: true } | { accepted: false; error: string };
 
 export interface RefundInput {
@@ -93,6 +102,11 @@ export interface RefundInput {
   amount: string;
   rule: string;
   reason?: string;
+  /**
+   * A refund of one part of the order (a drip-feed's run, its runs never sent): its own ledger key
+   * `order-<id>:refund:<part>`, so each part is refunded exactly once. Absent: the order's one refund.
+   */
+  part?: string;
 }
 
 export interface RefundPosted {
@@ -272,12 +286,14 @@ export function createOrderActivities(deps: EngineDeps) {
      * Sends the order to its provider once. See the file comment for the 'sending' fence.
      * retry_later throws a retryable failure: the workflow's retry policy waits with backoff.
      */
-    async dispatchOrder(orderId: number): Promise<DispatchResult> {
+    async dispatchOrder(orderId: number, add?: DispatchAdd): Promise<DispatchResult> {
       const log = activityLogger(deps);
       const claim = await prisma.$transaction(async (tx) => {
         const row = await lockOrder(tx, orderId);
         if (row.providerOrderId !== null) return { go: false as const, result: { kind: 'placed' as const, providerOrderId: row.providerOrderId, answer: null, replayed: true } };
-        if (row.status !== 'pending' && row.status !== 'dispatch_uncertain') {
+        // In progress without a provider order: a drip-feed between its runs (a move sets pending).
+        const dripRunDue = row.status === 'in_progress' && row.dispatchQuantity !== null;
+        if (row.status !== 'pending' && row.status !== 'dispatch_uncertain' && !dripRunDue) {
           return { go: false as const, result: { kind: 'abandoned' as const, status: row.status } };
         }
         if (row.dispatchState === 'sending') {
@@ -301,7 +317,12 @@ export function createOrderActivities(deps: EngineDeps) {
 
       const { row } = claim;
       const { client } = await providers.get(row.providerId);
-      const outcome = await client.addOrder({ service: row.providerServiceId, link: row.link, quantity: row.quantity });
+      const outcome = await client.addOrder({
+        service: row.providerServiceId,
+        link: row.link,
+        quantity: add?.quantity ?? row.quantity,
+        ...(add?.fields ? { extra: add.fields } : {}),
+      });
       const answer: AddAnswer = { action: 'add', attempt: row.dispatchAttempt, kind: outcome.kind, at: Date.now() };
       switch (outcome.kind) {
         case 'placed':
@@ -450,7 +471,7 @@ export function createOrderActivities(deps: EngineDeps) {
 
     /** The order's one refund (R-PARTIAL, R-CANCEL-FULL): key order-<id>:refund, replayed on retry. */
     async refundOrder(input: RefundInput): Promise<RefundPosted> {
-      const key = refundKey(input.orderId);
+      const key = input.part ? `${refundKey(input.orderId)}:${input.part}` : refundKey(input.orderId);
       try {
         const posted = await ledger.refundOrder({
           orderId: input.orderId,

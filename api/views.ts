@@ -37,6 +37,44 @@ export interface OrderView {
   providerOrderId?: string | null;
   /** Staff only, live view (?live=1): support's moves (R-SUBSTITUTE), oldest first, with their phase. */
   moves?: MoveRecord[];
+  /** A scheduled order (issue 12): when it is sent to the provider. */
+  executeAt?: string;
+  /** A drip-feed the engine runs (issue 12): every run begun, oldest first. */
+  runs?: RunView[];
+}
+
+/** One run of a drip-feed (order_runs row, or the workflow's record of it). */
+export interface RunView {
+  run: number;
+  quantity: number;
+  status: string;
+  startCount: number | null;
+  remains: number | null;
+  refunded: string;
+  reason: string | null;
+  sentAt: string | null;
+  finishedAt: string | null;
+  /** Staff only. */
+  providerOrderId?: string | null;
+}
+
+/** The runs as the order_runs rows hold them. */
+export function runsFromRows(
+  rows: Array<{ runIndex: number; quantity: number; status: string; startCount: number | null; remains: number | null; refunded: { toFixed(n: number): string }; reason: string | null; sentAt: Date | null; finishedAt: Date | null; providerOrderId: string | null }>,
+  role: Role,
+): RunView[] {
+  return rows.map((r) => ({
+    run: r.runIndex,
+    quantity: r.quantity,
+    status: r.status,
+    startCount: r.startCount,
+    remains: r.remains,
+    refunded: formatMoney(r.refunded.toFixed(5)),
+    reason: r.reason,
+    sentAt: r.sentAt?.toISOString() ?? null,
+    finishedAt: r.finishedAt?.toISOString() ?? null,
+    ...(isStaff(role) ? { providerOrderId: r.providerOrderId } : {}),
+  }));
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -103,7 +141,27 @@ export function orderFromState(s: OrderState, role: Role): OrderView {
     s.providerId,
     s.providerOrderId,
   );
-  return isStaff(role) && s.moves ? { ...view, moves: s.moves } : view;
+  const typed: OrderView = {
+    ...view,
+    ...(s.executeAt !== undefined ? { executeAt: new Date(s.executeAt).toISOString() } : {}),
+    ...(s.dripFeed
+      ? {
+          runs: s.dripFeed.list.map((r) => ({
+            run: r.index,
+            quantity: r.quantity,
+            status: r.status,
+            startCount: r.startCount,
+            remains: r.remains,
+            refunded: r.refund?.amount ?? '0.00000',
+            reason: r.reason,
+            sentAt: iso(r.sentAt),
+            finishedAt: iso(r.finishedAt),
+            ...(isStaff(role) ? { providerOrderId: r.providerOrderId } : {}),
+          })),
+        }
+      : {}),
+  };
+  return isStaff(role) && s.moves ? { ...typed, moves: s.moves } : typed;
 }
 
 export function userView(u: User) {

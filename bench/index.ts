@@ -13,6 +13,7 @@ const BENCHMARKS: Record<string, string> = {
   refills: 'refills.ts',
   'provider-calls': 'provider-calls.ts',
   'api-throughput': 'api-throughput.ts',
+  'order-types': 'order-types.ts',
 };
 
 const wanted = process.argv.slice(2);

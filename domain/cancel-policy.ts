@@ -19,6 +19,11 @@ export interface CancelInput {
   suspended: boolean;
   /** A cancel was already accepted and is being carried out. */
   cancelRequested?: boolean;
+  /**
+   * A scheduled order (issue 12) not yet sent: its execute_at (epoch ms). Before then it is canceled
+   * with its whole charge back, whatever the service's cancel flag (R-CANCEL-FULL): nothing has begun.
+   */
+  scheduledUntil?: number;
 }
 
 export type CancelDecision =
@@ -59,6 +64,7 @@ export function decideCancel(input: CancelInput): CancelDecision {
   const fixed = NOT_CANCELABLE[status];
   if (fixed) return fixed;
   if (input.cancelRequested) return refuse('R-CANCEL-REQUEST', 'a cancel request is already in progress');
+  if (input.scheduledUntil !== undefined && status === 'pending' && now < input.scheduledUntil) return { allowed: true, rule: 'R-CANCEL-FULL' };
   if (serviceCancelable) return { allowed: true, rule: 'R-CANCEL-REQUEST' };
   if (suspended) return { allowed: true, rule: 'R-CANCEL-STALLED' };
   if (status === 'in_progress' || (startedAt !== null && startedAt <= now)) {

@@ -7,6 +7,7 @@ export type RuleId =
   | 'R-PRICE-SNAPSHOT'
   | 'R-CHARGE'
   | 'R-CHARGE-MAX'
+  | 'R-SUBSCRIPTION-UNSERVED'
   | 'R-MINMAX'
   | 'R-ONE-ACTIVE-PER-LINK'
   | 'R-START-WINDOW'

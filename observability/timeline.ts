@@ -52,6 +52,11 @@ const FACT_KEYS = [
   'link',
   // A run the order recovery started from the row (recovery/resume-order.ts): from what, and why.
   'recovered',
+  // Order types (issue 12): a drip-feed's runs, a refund's part, a schedule.
+  'run',
+  'part',
+  'dripFeed',
+  'executeAt',
 ];
 
 export function renderTimeline(runs: RunHistory[], options: TimelineOptions = {}): string[] {

@@ -58,6 +58,8 @@ export interface SimOrder {
   final: { status: FinalCanon; delivered: number; at: number } | null;
   forced: ForcedFields;
   refillIds: number[];
+  /** A drip-feed parent (add with `runs`): run k starts k × interval after the first, `perRun` each. */
+  drip?: { runs: number; perRun: number; intervalMs: number };
 }
 
 export interface SimRefill {
@@ -114,6 +116,8 @@ export interface OrderView {
   cancelRequestedAt: number | null;
   refillIds: number[];
   behaviour: Behaviour;
+  /** A drip-feed parent: its runs, quantity per run and interval. */
+  drip?: { runs: number; perRun: number; intervalMs: number };
 }
 
 const MAX_IDS = 100;
@@ -364,10 +368,13 @@ export class SimulatorCore {
     const quantity = /^\d{1,12}$/.test(p.quantity?.trim() ?? '') ? Number(p.quantity!.trim()) : 0;
     if (quantity < service.min) return err(`Quantity less than minimal ${service.min}`);
     if (quantity > service.max) return err(`Quantity more than maximum ${service.max}`);
-    // Drip-feed: quantity is per run, the order is quantity × runs (interval is not simulated).
+    // Drip-feed: quantity is per run, the order is quantity × runs, one run every `interval` minutes.
     const runsText = p.runs?.trim() ?? '';
     const runs = runsText === '' ? 1 : /^\d{1,6}$/.test(runsText) ? Number(runsText) : 0;
     if (runs < 1) return err(TEXT.badRequest);
+    const intervalText = p.interval?.trim() ?? '';
+    const interval = intervalText === '' ? 0 : /^\d{1,6}$/.test(intervalText) ? Number(intervalText) : -1;
+    if (interval < 0 || (runsText !== '' && runs < 2)) return err(TEXT.badRequest);
     const total = quantity * runs;
     const charge = new Decimal(service.rate).mul(total).div(1000).toDecimalPlaces(5, Decimal.ROUND_HALF_UP);
     if (this.balanceOf(key).lt(charge)) return err(TEXT.funds);
@@ -375,6 +382,7 @@ export class SimulatorCore {
 
     const record = scripted?.record ?? true;
     const order = scripted && !record ? null : this.createOrder(key, service, link, total, behaviour);
+    if (order && runs > 1) order.drip = { runs, perRun: quantity, intervalMs: interval * 60_000 };
     const ok: JsonAnswer = order
       ? { kind: 'json', body: { order: q.stringIds ? String(order.id) : order.id } }
       : { kind: 'json', body: { error: TEXT.badRequest } };
@@ -558,9 +566,11 @@ export class SimulatorCore {
     const b = o.behaviour;
     const start = o.createdAt + b.startDelayMs;
     const target = b.end === 'partial' ? Math.max(0, o.quantity - b.partialRemains) : o.quantity + b.overDeliver;
-    const deliveredAt = (t: number) =>
-      t < start ? 0 : Math.min(target, Math.floor(((t - start) * b.speedPerSec) / 1000));
-    const doneAt = b.speedPerSec > 0 ? start + Math.ceil((target * 1000) / b.speedPerSec) : Infinity;
+    const drip = o.drip;
+    const deliveredAt = drip
+      ? (t: number) => Math.min(target, dripDelivered(drip, t - start, b.speedPerSec))
+      : (t: number) => (t < start ? 0 : Math.min(target, Math.floor(((t - start) * b.speedPerSec) / 1000)));
+    const doneAt = b.speedPerSec <= 0 ? Infinity : drip ? dripDoneAt(drip, start, target, b.speedPerSec) : start + Math.ceil((target * 1000) / b.speedPerSec);
     const autoCancelAt = b.end === 'canceled' ? o.createdAt + (b.cancelAfterMs ?? b.startDelayMs) : Infinity;
     const userCancelAt = o.cancelRequestedAt !== null ? o.cancelRequestedAt + this.cancelDelayMs : Infinity;
     const cancelAt = Math.min(autoCancelAt, userCancelAt);
@@ -608,6 +618,8 @@ export class SimulatorCore {
       remains: q.remainsUnknown ? 'Unknown' : num(o.quantity - delivered),
       currency: 'USD',
     };
+    // A drip-feed parent also says how many of its runs have begun (as panels do).
+    if (o.drip) body.runs = num(Math.min(o.drip.runs, Math.max(0, Math.floor((now - o.createdAt - o.behaviour.startDelayMs) / Math.max(1, o.drip.intervalMs)) + 1)));
     for (const [k, v] of Object.entries(o.forced)) if (v !== undefined) body[k] = v;
     return body;
   }
@@ -667,6 +679,27 @@ export class SimulatorCore {
       cancelRequestedAt: o.cancelRequestedAt,
       refillIds: [...o.refillIds],
       behaviour: o.behaviour,
+      ...(o.drip ? { drip: { ...o.drip } } : {}),
     };
   }
+}
+
+/** Units a drip-feed parent delivered `elapsed` ms after its first run started: each run at `speed` a second. */
+function dripDelivered(drip: { runs: number; perRun: number; intervalMs: number }, elapsed: number, speedPerSec: number): number {
+  let n = 0;
+  for (let k = 0; k < drip.runs; k++) {
+    const t = elapsed - k * drip.intervalMs;
+    if (t < 0) break;
+    n += Math.min(drip.perRun, Math.floor((t * speedPerSec) / 1000));
+  }
+  return n;
+}
+
+/** When a drip-feed parent has delivered `target` units (its last run's end, or earlier for a Partial). */
+function dripDoneAt(drip: { runs: number; perRun: number; intervalMs: number }, start: number, target: number, speedPerSec: number): number {
+  const runMs = Math.ceil((drip.perRun * 1000) / speedPerSec);
+  const fullRuns = Math.floor(target / drip.perRun);
+  const rest = target - fullRuns * drip.perRun;
+  if (rest === 0) return start + (fullRuns - 1) * drip.intervalMs + runMs;
+  return start + fullRuns * drip.intervalMs + Math.ceil((rest * 1000) / speedPerSec);
 }

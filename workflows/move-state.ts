@@ -44,6 +44,7 @@ export function decideMove(
   if (request.requestedBy?.kind !== 'support' && request.requestedBy?.kind !== 'admin') return refuse('only support can move an order');
   if (typeof request.reason !== 'string' || request.reason.trim() === '') return refuse('a move needs a stated reason');
   if (typeof request.requestId !== 'string' || request.requestId === '') return refuse('a move needs a requestId');
+  if (state.dripFeed) return refuse('a drip-feed sends each run anew; cancel it (the runs not sent are refunded) and place it again on the other service');
   const unmovable = unmovableReason(state.status);
   if (unmovable) return refuse(unmovable);
   if (busy.moveInFlight || stoppingMove(state)) return refuse('a move of this order is already being carried out');

@@ -4,6 +4,7 @@
  */
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities/order-activities';
+import type { DripFeedActivities } from '../activities/drip-feed-activities';
 import type { RefillActivities } from '../activities/refill-activities';
 
 /** Placement: database only, on the placement's critical path: a local activity, retried until it answers. */
@@ -13,7 +14,7 @@ export const placing = proxyLocalActivities<OrderActivities>({
 });
 
 /** Mirror writes: local, so each costs one marker event and no extra workflow task. */
-export const mirroring = proxyLocalActivities<OrderActivities & RefillActivities>({
+export const mirroring = proxyLocalActivities<OrderActivities & RefillActivities & DripFeedActivities>({
   startToCloseTimeout: '15s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });

@@ -10,6 +10,7 @@ import { isFinal } from '../domain/order-status';
 import { canceling, reconciling } from './order-activity-options';
 import type { CancelRequest, CancelResult } from './order-contract';
 import { CANCEL_REFUSED_FAILURE, cancelSignal, cancelUpdate } from './order-messages';
+import { processDripCancel } from './order-drip-feed';
 import { failMove } from './order-move';
 import { attachUpstream, becomeUncertain, describeFailure, endCanceled, endUpstreamCanceled, rememberAnswer } from './order-run';
 import type { CancelEntry, OrderRun } from './order-run';
@@ -47,7 +48,8 @@ export function decide(run: OrderRun, request: CancelRequest): CancelDecision {
     now: Date.now(),
     serviceCancelable: state.cancelable,
     suspended: false,
-    cancelRequested: state.flags.cancelRequested || cancels.some((c) => c.result === null),
+    cancelRequested: state.flags.cancelRequested || state.dripFeed?.stopped === true || cancels.some((c) => c.result === null),
+    ...(state.executeAt !== undefined && state.timestamps.dispatchedAt === null ? { scheduledUntil: state.executeAt } : {}),
   });
 }
 
@@ -174,6 +176,7 @@ async function processSupportCancel(run: OrderRun, entry: CancelEntry): Promise<
 export async function processCancel(run: OrderRun, entry: CancelEntry): Promise<void> {
   const { orderId, state } = run;
   if (isSupportCancel(entry.request)) return processSupportCancel(run, entry);
+  if (state.dripFeed) return processDripCancel(run, entry, (result) => answerCancel(run, entry, result));
   if (state.providerOrderId === null) {
     // Not (known to be) at the provider: close the dispatch fence first.
     const fence = await reconciling.abandonDispatch(orderId);

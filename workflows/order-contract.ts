@@ -4,6 +4,7 @@
  * Workflow code imports this file, so it holds types and plain constants only (no I/O).
  */
 import type { OrderStatus } from '../domain/order-status';
+import type { DripFeedProgress } from '../domain/drip-feed';
 import type { ServiceType } from '../domain/service-types';
 
 export const ORDER_TASK_QUEUE = 'orders';
@@ -330,6 +331,13 @@ export interface OrderState {
    * that was still undelivered. Absent until a move.
    */
   upstreamQuantity?: number;
+  /** Scheduled order (issue 12): nothing goes to the provider before this instant (epoch ms). */
+  executeAt?: number;
+  /**
+   * Drip-feed run by the engine (issue 12): every run begun, its provider order and counters. The
+   * order's own status, remains and refunds come from its runs; providerOrderId is the run in flight.
+   */
+  dripFeed?: DripFeedProgress;
   timestamps: {
     placedAt: number;
     paidAt: number | null;

@@ -7,6 +7,7 @@ import { CancellationScope, condition, isCancellation, log, setHandler } from '@
 import type { DispatchResult } from '../activities/order-activities';
 import { dispatching, reconciling } from './order-activity-options';
 import type { DispatchResolution, ResolveDispatchResult } from './order-contract';
+import { providerDripAdd } from './order-drip-feed';
 import { resolveDispatchUpdate } from './order-messages';
 import {
   attachUpstream,
@@ -116,7 +117,8 @@ export async function dispatchStep(run: OrderRun): Promise<void> {
   let result: DispatchResult | null = null;
   let failure: string | null = null;
   try {
-    result = await scope.run(() => dispatching.dispatchOrder(orderId));
+    const add = providerDripAdd(run.input); // absent for a Default order: the same command as before
+    result = await scope.run(() => (add ? dispatching.dispatchOrder(orderId, add) : dispatching.dispatchOrder(orderId)));
   } catch (error) {
     if (!isCancellation(error)) failure = describeFailure(error);
     else if (!interruptPending(run)) throw error; // the workflow itself is being canceled

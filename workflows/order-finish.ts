@@ -9,6 +9,7 @@ import { refundForFinalStatus } from '../domain/refund';
 import { canceling, paying } from './order-activity-options';
 import { answerCancel, decide } from './order-cancel';
 import { answerResolution } from './order-dispatch';
+import { settleDripFeed } from './order-drip-feed';
 import { answerMove, failMove } from './order-move';
 import { describeFailure, mirror, refreshStartWindow } from './order-run';
 import type { OrderRun } from './order-run';
@@ -17,7 +18,9 @@ import type { OrderRun } from './order-run';
 export async function finish(run: OrderRun): Promise<void> {
   const { orderId, state, cancelCause } = run;
   answerWhatIsWaiting(run);
-  if (state.refunds.length === 0 && state.status !== 'rejected') {
+  if (state.dripFeed) {
+    await settleDripFeed(run); // its runs were refunded as they ended; what is left is settled there
+  } else if (state.refunds.length === 0 && state.status !== 'rejected') {
     if (state.status === 'partial' && state.remains === null) {
       log.error('partial without remains: no automatic refund, support must decide', { orderId });
     }

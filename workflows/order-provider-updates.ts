@@ -8,12 +8,14 @@ import { isFinal } from '../domain/order-status';
 import type { ProviderUpdate } from './order-contract';
 import { providerUpdateSignal } from './order-messages';
 import { deliveredBeforeMove, isCurrentUpstream, remainingAfterStop, upstreamQuantity } from './move-state';
+import { onRunUpdate } from './order-drip-feed';
 import { failMove } from './order-move';
 import type { OrderRun } from './order-run';
 import { applyProviderUpdate } from './order-state';
 
 export function onProviderUpdate(run: OrderRun, update: ProviderUpdate): void {
   const { orderId, state, moveStop } = run;
+  if (state.dripFeed) return onRunUpdate(run, update); // a drip-feed's update is about its run in flight
   if (!isCurrentUpstream(state, update)) {
     log.info('provider update about an upstream order this order moved away from: ignored', { orderId, update });
     return;

@@ -249,7 +249,9 @@ function armDeadline(run: OrderRun, at: number | null): void {
 export function refreshStartWindow(run: OrderRun): void {
   const { orderId, state } = run;
   if (state.status === 'new' || isFinal(state.status)) return armDeadline(run, null);
-  const window = startWindowState({ placedAt: state.timestamps.placedAt, startedAt: state.timestamps.startedAt, now: Date.now() });
+  // A scheduled order's window opens at its executeAt (nothing may start before it).
+  const opensAt = state.executeAt !== undefined ? Math.max(state.executeAt, state.timestamps.placedAt) : state.timestamps.placedAt;
+  const window = startWindowState({ placedAt: opensAt, startedAt: state.timestamps.startedAt, now: Date.now() });
   if (window.overdue !== state.flags.overdue || window.stalled !== state.flags.stalled) {
     log.info('start window', { orderId, overdue: window.overdue, stalled: window.stalled });
     state.flags.overdue = window.overdue;

@@ -3,6 +3,7 @@
  * deterministic (time is a parameter), so they run in the workflow sandbox and in plain unit tests.
  */
 import { canTransition, isFinal } from '../domain/order-status';
+import { newDripFeed } from '../domain/drip-feed';
 import { clampRemains } from '../domain/refund';
 import type { OrderStatus } from '../domain/order-status';
 import type { MirrorPatch } from '../activities/order-activities';
@@ -30,6 +31,9 @@ export function initialOrderState(input: OrderInput): OrderState {
     rejectReason: null,
     lastProviderAnswer: null,
     lastCancel: null,
+    // Order types (issue 12): present only for the orders that have them.
+    ...(input.executeAt !== undefined ? { executeAt: input.executeAt } : {}),
+    ...(input.dripFeed?.mode === 'engine' ? { dripFeed: newDripFeed(input.dripFeed) } : {}),
     timestamps: { placedAt: input.placedAt, paidAt: null, dispatchedAt: null, startedAt: null, finishedAt: null },
   };
 }

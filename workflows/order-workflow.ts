@@ -33,6 +33,7 @@ import { mirroring, placing } from './order-activity-options';
 import { processCancel, registerCancelHandlers } from './order-cancel';
 import type { OrderInput, OrderState } from './order-contract';
 import { answerResolution, dispatchStep, reconcileStep, registerResolveDispatchHandler } from './order-dispatch';
+import { dripFeedStep } from './order-drip-feed';
 import { finish } from './order-finish';
 import { placementUpdate, stateQuery } from './order-messages';
 import { registerMoveHandler, startMove, stopStep } from './order-move';
@@ -41,6 +42,7 @@ import { followGuarantee, registerRefillHandlers } from './order-refills';
 import { carry, createOrderRun, interruptPending, mirror, refreshStartWindow, waitForChange } from './order-run';
 import type { OrderRun, OrderWorkflowCarried } from './order-run';
 import { guaranteeOpen } from './refill-state';
+import { scheduleStep } from './order-schedule';
 
 // What tests, the client and the bench import from here.
 export { DISPATCH_RETRY } from './order-activity-options';
@@ -97,6 +99,9 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
       answerResolution(run, run.resolution, { accepted: false, rule: 'dispatch_uncertain', reason: `the dispatch was settled meanwhile (status ${state.status})` });
       continue;
     }
+    // Order types (issue 12); a Default order has neither, and its commands stay as they were.
+    if (state.executeAt !== undefined && (await scheduleStep(run))) continue;
+    if (state.dripFeed && (await dripFeedStep(run))) continue;
     if (state.status === 'pending' && state.providerOrderId === null) {
       await dispatchStep(run);
       continue;

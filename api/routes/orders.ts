@@ -12,7 +12,7 @@ import { requestOrderCancel } from '../cancel';
 import { ApiError, notFound } from '../errors';
 import type { Placement } from '../placement';
 import { cancelBody, flag, idempotencyKeyOf, listOrdersQuery, liveQuery, orderIdParam, parseOr400, placeOrderBody } from '../schemas';
-import { orderFromRecord, orderFromState } from '../views';
+import { orderFromRecord, orderFromState, runsFromRows } from '../views';
 import { refillsRouter } from './refills';
 
 /** A live `state` query waits at most this long before the row answers instead. */
@@ -69,7 +69,10 @@ export function ordersRouter(deps: ApiDeps, placement: Placement): Router {
     const { live } = parseOr400(liveQuery, req.query, 'query');
     const order = await visibleOrder(req);
     if (!flag(live)) {
-      res.json({ order: orderFromRecord(order, who.role), source: 'database' });
+      // A drip-feed's runs (issue 12) are rows of their own.
+      const runs = await deps.prisma.orderRun.findMany({ where: { orderId: order.id }, orderBy: { runIndex: 'asc' } });
+      const view = orderFromRecord(order, who.role);
+      res.json({ order: runs.length > 0 ? { ...view, runs: runsFromRows(runs, who.role) } : view, source: 'database' });
       return;
     }
     try {

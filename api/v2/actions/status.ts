@@ -19,6 +19,9 @@ export interface V2OrderStatus {
   status: ApiV2Status;
   remains: string;
   currency: string;
+  /** A drip-feed the engine runs (issue 12): runs begun so far and their ids, as panels answer. */
+  runs?: string;
+  orders?: number[];
 }
 
 /** What status needs of an order row. */
@@ -32,6 +35,8 @@ export interface StatusRow {
   refunded: string;
   startCount: number | null;
   remains: number | null;
+  /** A drip-feed's runs (order_runs ids, in run order); empty for any other order. */
+  runs?: Array<{ id: number }>;
 }
 
 /**
@@ -50,6 +55,7 @@ export function statusView(row: StatusRow, currency: string): V2OrderStatus {
     status: toApiV2Status(status, { cancelRequested: row.cancelRequested }),
     remains: String(remains),
     currency,
+    ...(row.runs && row.runs.length > 0 ? { runs: String(row.runs.length), orders: row.runs.map((r) => r.id) } : {}),
   };
 }
 
@@ -58,7 +64,10 @@ export async function ownStatusRows(prisma: PrismaClient, userId: number, ids: n
   if (ids.length === 0) return new Map();
   const rows = await prisma.order.findMany({
     where: { id: { in: ids }, userId },
-    select: { id: true, status: true, cancelRequested: true, quantity: true, charge: true, refunded: true, startCount: true, remains: true },
+    select: {
+      id: true, status: true, cancelRequested: true, quantity: true, charge: true, refunded: true, startCount: true, remains: true,
+      runs: { select: { id: true }, orderBy: { runIndex: 'asc' } },
+    },
   });
   return new Map(
     rows.map((r) => [r.id, { ...r, charge: formatMoney(r.charge.toFixed(5)), refunded: formatMoney(r.refunded.toFixed(5)) }]),

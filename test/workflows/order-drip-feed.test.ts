@@ -1,0 +1,235 @@
+/**
+ * Drip-feed run by the engine and scheduled orders (issue 12), through the real order workflow, the
+ * real provider sync and the simulator (virtual clock moved by the test; Temporal's time skips over
+ * the timers between runs and the sync's sleeps). Orders are placed with OrderInput built here (the
+ * API's drip-feed and execute_at fields are another part of the issue).
+ */
+import { ownStatusRows, statusView } from '../../api/v2/actions/status';
+import { runsFromRows } from '../../api/views';
+import { renderTimeline } from '../../observability/timeline';
+import { buildOrderInput, cancelOrder, moveOrder, reserveOrderId, startOrder } from '../../worker/order-client';
+import type { OrderInput, OrderState } from '../../workflows/order-contract';
+import type { TestEngine } from '../support/engine';
+import { useTestEngine } from '../support/use-test-engine';
+
+let engine: TestEngine;
+useTestEngine((started) => (engine = started), { providerSync: true });
+
+const MINUTE = 60_000;
+
+/** Places an order the way the API would: the service's snapshot, then the order type's fields. */
+async function place(options: { userId: number; link: string; quantity: number; serviceId?: number; extra: Partial<OrderInput> }) {
+  const orderId = await reserveOrderId(engine.prisma);
+  const input = await buildOrderInput(engine.prisma, orderId, {
+    userId: options.userId,
+    serviceId: options.serviceId ?? engine.seed.serviceIds.followers,
+    link: options.link,
+    quantity: options.quantity,
+    placedAt: await engine.temporal.env.currentTimeMs(),
+  });
+  Object.assign(input, { serviceType: 'default' }, options.extra);
+  const result = await startOrder(engine.client, input);
+  expect(result).toMatchObject({ accepted: true });
+  return { orderId, input };
+}
+
+/** A drip-feed of `runs` × 100 followers (rate 0.90 / 1000: 0.09000 a run). */
+async function dripFeed(link: string, runs: number, balance = '10.00000') {
+  const userId = await engine.newUser(balance);
+  const placed = await place({ userId, link, quantity: 100 * runs, extra: { dripFeed: { runs, intervalMinutes: 60, quantityPerRun: 100, mode: 'engine' } } });
+  return { ...placed, userId };
+}
+
+const runSent = (index: number) => (s: OrderState) => (s.dripFeed?.list.length ?? 0) >= index && s.dripFeed!.list[index - 1]!.providerOrderId !== null;
+
+/** Lets run `index` deliver upstream (10 simulated minutes), then 61 minutes of workflow time pass. */
+async function deliverRun(orderId: number, index: number) {
+  await engine.waitForState(orderId, runSent(index));
+  engine.simClock!.advance(10 * MINUTE);
+  await engine.temporal.env.sleep('61 minutes');
+}
+
+const adds = (link: string) => engine.simulator.state.listOrders(link);
+const refundsOf = async (orderId: number) =>
+  (await engine.prisma.ledgerEntry.findMany({ where: { orderId, kind: 'refund' }, orderBy: { id: 'asc' } })).map((e) => ({ amount: e.amount.toFixed(5), key: e.idempotencyKey }));
+
+describe('drip-feed run by the engine', () => {
+  it('10 runs every 60 minutes: one provider order per run, each sent 60 minutes after the previous, followed by the sync to Completed (R-CHARGE, R-NO-REFUND-DONE)', async () => {
+    const link = engine.uniqueLink('drip-10');
+    const order = await dripFeed(link, 10);
+    expect(order.input.charge).toBe('0.90000');
+    for (let i = 1; i <= 10; i++) await deliverRun(order.orderId, i);
+    const final = await engine.handle(order.orderId).result();
+    expect(final).toMatchObject({ status: 'completed', quantity: 1000, remains: 0, refunded: '0.00000', refunds: [] });
+    const runs = final.dripFeed!.list;
+    expect(runs.map((r) => [r.index, r.quantity, r.status])).toEqual(Array.from({ length: 10 }, (_, i) => [i + 1, 100, 'completed']));
+    for (let i = 1; i < runs.length; i++) {
+      const gap = runs[i]!.sentAt! - runs[i - 1]!.sentAt!;
+      expect(gap).toBeGreaterThanOrEqual(60 * MINUTE);
+      expect(gap).toBeLessThan(61 * MINUTE);
+    }
+    // Upstream: exactly ten orders of 100, the ones the runs name.
+    const upstream = adds(link);
+    expect(upstream.map((o) => o.quantity)).toEqual(Array(10).fill(100));
+    expect(new Set(runs.map((r) => r.providerOrderId))).toEqual(new Set(upstream.map((o) => String(o.id))));
+    // The runs' rows (REST, API v2, support) and the parent row agree with the workflow.
+    const rows = await engine.prisma.orderRun.findMany({ where: { orderId: order.orderId }, orderBy: { runIndex: 'asc' } });
+    expect(rows.map((r) => [r.runIndex, r.status, r.providerOrderId])).toEqual(runs.map((r) => [r.index, 'completed', r.providerOrderId]));
+    expect(await engine.prisma.order.findUniqueOrThrow({ where: { id: order.orderId } })).toMatchObject({ status: 'completed', remains: 0 });
+    // API v2 `status` answers the runs and their ids, as panels do; REST shows every run.
+    const v2 = statusView((await ownStatusRows(engine.prisma, order.userId, [order.orderId])).get(order.orderId)!, 'USD');
+    expect(v2).toMatchObject({ status: 'Completed', remains: '0', runs: '10', orders: rows.map((r) => r.id) });
+    expect(runsFromRows(rows, 'user').map((r) => [r.run, r.status, r.quantity, r.refunded])).toEqual(runs.map((r) => [r.index, 'completed', 100, '0.00000']));
+    expect(runsFromRows(rows, 'user')[0]).not.toHaveProperty('providerOrderId');
+    // Engineers: the order's story names the feed and every run as it begins.
+    const story = renderTimeline([{ runId: 'run', history: await engine.history(order.orderId) }]).join('\n');
+    expect(story).toMatch(/dripFeed=\{"runs":10,"intervalMinutes":60/);
+    for (let i = 1; i <= 10; i++) expect(story).toMatch(new RegExp(`LocalActivity beginDripRun .*quantity=100 kind=ready run=${i}(?!\\d)`));
+  });
+
+  it('R-CANCEL-REQUEST after run 4: runs 5-10 refunded at once (R-CANCEL-FULL), run 4 in flight ends Partial at the provider and its undelivered part is refunded (R-PARTIAL); nothing more is sent', async () => {
+    const link = engine.uniqueLink('drip-cancel');
+    const order = await dripFeed(link, 10, '0.90000');
+    for (let i = 1; i <= 3; i++) await deliverRun(order.orderId, i);
+    await engine.waitForState(order.orderId, runSent(4));
+    engine.simClock!.advance(7_000); // run 4: started after 5 s, 20 a second: 40 delivered
+    const answer = await cancelOrder(engine.client, order.orderId, { requestedBy: { kind: 'user', userId: order.userId } });
+    expect(answer).toMatchObject({ accepted: true, rule: 'R-CANCEL-REQUEST' });
+    // The runs not sent are refunded before the answer: 6 × 0.09000.
+    expect(await refundsOf(order.orderId)).toEqual([{ amount: '0.54000', key: `order-${order.orderId}:refund:unsent` }]);
+    await engine.temporal.env.sleep('5 minutes');
+    const final = await engine.handle(order.orderId).result();
+    expect(final).toMatchObject({ status: 'partial', remains: 660, refunded: '0.59400' });
+    expect(final.refunds.map((r) => [r.amount, r.rule])).toEqual([['0.54000', 'R-CANCEL-FULL'], ['0.05400', 'R-PARTIAL']]);
+    expect(final.dripFeed!.list.map((r) => r.status)).toEqual(['completed', 'completed', 'completed', 'partial']);
+    expect(await refundsOf(order.orderId)).toEqual([
+      { amount: '0.54000', key: `order-${order.orderId}:refund:unsent` },
+      { amount: '0.05400', key: `order-${order.orderId}:refund:run-4` },
+    ]);
+    await engine.temporal.env.sleep('3 hours');
+    expect(adds(link)).toHaveLength(4);
+    expect(await engine.deps.ledger.balanceOf(order.userId)).toBe('0.59400');
+    await engine.history(order.orderId);
+  });
+
+  it('a worker restart between two runs sends no run twice and skips none', async () => {
+    const link = engine.uniqueLink('drip-restart');
+    const order = await dripFeed(link, 4);
+    await deliverRun(order.orderId, 1);
+    await engine.waitForState(order.orderId, runSent(2));
+    engine.simClock!.advance(10 * MINUTE);
+    await engine.temporal.env.sleep('30 minutes');
+    // Run 2 ended, run 3 is due in half an hour: the worker goes away and comes back meanwhile.
+    const between = await engine.waitForState(order.orderId, (s) => s.dripFeed!.list.length === 2 && s.dripFeed!.list[1]!.settled);
+    expect(between.dripFeed!.list[1]!.status).toBe('completed');
+    await engine.restartWorker();
+    await engine.temporal.env.sleep('31 minutes');
+    await deliverRun(order.orderId, 3);
+    await deliverRun(order.orderId, 4);
+    const final = await engine.handle(order.orderId).result();
+    expect(final).toMatchObject({ status: 'completed', remains: 0, refunds: [] });
+    expect(final.dripFeed!.list.map((r) => r.index)).toEqual([1, 2, 3, 4]);
+    expect(adds(link).map((o) => o.quantity)).toEqual([100, 100, 100, 100]);
+    await engine.history(order.orderId);
+  });
+
+  it('R-AUTO-CANCEL: a run the provider refuses is refunded and the feed goes on; R-ONE-ACTIVE-PER-LINK holds the link until the last run ends', async () => {
+    const link = engine.uniqueLink('drip-refused');
+    const rule = engine.simulator.state.addScenario(link, { add: { respond: 'error', error: 'private_account', times: 1 } });
+    const order = await dripFeed(link, 2);
+    const refused = await engine.waitForState(order.orderId, (s) => s.dripFeed!.list[0]?.status === 'canceled' && s.dripFeed!.list[0]!.settled);
+    expect(refused.dripFeed!.list[0]!.refund).toEqual({ amount: '0.09000', rule: 'R-AUTO-CANCEL' });
+    engine.simulator.state.removeScenario(rule.id);
+    // Between the runs, the link is still the feed's: another order for it is refused.
+    const other = await engine.newUser('1.00000');
+    const orderId = await reserveOrderId(engine.prisma);
+    const input = await buildOrderInput(engine.prisma, orderId, { userId: other, serviceId: engine.seed.serviceIds.followers, link, quantity: 100 });
+    expect(await startOrder(engine.client, input)).toMatchObject({ accepted: false, code: 'link_busy', holderOrderId: order.orderId });
+    await engine.temporal.env.sleep('61 minutes');
+    await deliverRun(order.orderId, 2);
+    const final = await engine.handle(order.orderId).result();
+    expect(final).toMatchObject({ status: 'partial', remains: 100, refunded: '0.09000' });
+    expect(final.refunds.map((r) => r.rule)).toEqual(['R-AUTO-CANCEL']);
+    await engine.history(order.orderId);
+  });
+});
+
+describe('support and a drip-feed', () => {
+  it('R-SUBSTITUTE: a move of a drip-feed is refused with the reason; R-CANCEL-FULL: support\'s cancel ends it at once with the rest of its charge back, and no run follows', async () => {
+    const link = engine.uniqueLink('drip-support');
+    const order = await dripFeed(link, 4, '0.36000');
+    await deliverRun(order.orderId, 1);
+    await engine.waitForState(order.orderId, runSent(2));
+    expect(
+      await moveOrder(engine.client, order.orderId, {
+        target: { serviceId: engine.seed.serviceIds.followersNoLookup, providerId: engine.seed.noLookupProviderId, providerServiceId: '1', min: 50, max: 10_000 },
+        requestedBy: { kind: 'support', userId: 1 },
+        reason: 'provider too slow',
+        requestId: 'drip-move-1',
+      }),
+    ).toMatchObject({ accepted: false, rule: 'R-SUBSTITUTE', reason: expect.stringMatching(/^a drip-feed sends each run anew/) });
+    const answer = await cancelOrder(engine.client, order.orderId, { requestedBy: { kind: 'support', userId: 1 }, mode: 'full_refund', reason: 'customer complaint', requestId: 'drip-support-cancel' });
+    expect(answer).toMatchObject({ accepted: true, rule: 'R-CANCEL-FULL' });
+    const final = await engine.handle(order.orderId).result();
+    expect(final).toMatchObject({ status: 'canceled', refunded: '0.36000', refunds: [{ amount: '0.36000', rule: 'R-CANCEL-FULL' }] });
+    await engine.temporal.env.sleep('3 hours');
+    expect(adds(link)).toHaveLength(2);
+    expect(await engine.deps.ledger.balanceOf(order.userId)).toBe('0.36000');
+    await engine.history(order.orderId);
+  });
+});
+
+describe('drip-feed passed to the provider', () => {
+  it('mode provider: one upstream order with runs and interval forwarded, the simulator serves one run an interval, the order follows it to Completed', async () => {
+    const link = engine.uniqueLink('drip-provider');
+    const userId = await engine.newUser('1.00000');
+    const order = await place({ userId, link, quantity: 300, extra: { dripFeed: { runs: 3, intervalMinutes: 60, quantityPerRun: 100, mode: 'provider' } } });
+    const sent = await engine.waitForState(order.orderId, (s) => s.providerOrderId !== null);
+    const upstream = engine.simulator.state.getOrder(Number(sent.providerOrderId))!;
+    expect(upstream).toMatchObject({ quantity: 300, drip: { runs: 3, perRun: 100, intervalMs: 60 * MINUTE } });
+    engine.simClock!.advance(30 * MINUTE); // run 1 done, run 2 not begun: 100 delivered
+    await engine.temporal.env.sleep('5 minutes');
+    expect(await engine.waitForState(order.orderId, (s) => s.remains === 200)).toMatchObject({ status: 'in_progress' });
+    engine.simClock!.advance(120 * MINUTE);
+    await engine.temporal.env.sleep('5 minutes');
+    expect(await engine.handle(order.orderId).result()).toMatchObject({ status: 'completed', remains: 0, refunds: [] });
+    expect(engine.simulator.state.listOrders(link)).toHaveLength(1);
+    await engine.history(order.orderId);
+  });
+});
+
+describe('scheduled orders', () => {
+  it('execute_at: a durable timer, then the dispatch', async () => {
+    const link = engine.uniqueLink('scheduled');
+    const userId = await engine.newUser('1.00000');
+    const now = await engine.temporal.env.currentTimeMs();
+    const order = await place({ userId, link, quantity: 1000, extra: { executeAt: now + 3 * 60 * MINUTE } });
+    await engine.temporal.env.sleep('2 hours');
+    const waiting = await engine.state(order.orderId);
+    expect(waiting).toMatchObject({ status: 'pending', providerOrderId: null, executeAt: now + 3 * 60 * MINUTE });
+    expect(adds(link)).toHaveLength(0);
+    await engine.temporal.env.sleep('61 minutes');
+    const sent = await engine.waitForState(order.orderId, (s) => s.providerOrderId !== null);
+    expect(sent.timestamps.dispatchedAt).toBeGreaterThanOrEqual(now + 3 * 60 * MINUTE);
+    expect(adds(link)).toHaveLength(1);
+    engine.simClock!.advance(10 * MINUTE);
+    await engine.temporal.env.sleep('2 minutes');
+    expect(await engine.handle(order.orderId).result()).toMatchObject({ status: 'completed' });
+    await engine.history(order.orderId);
+  });
+
+  it('R-CANCEL-FULL: canceled before execute_at, the whole charge back, even on a service without the cancel flag; nothing reaches the provider', async () => {
+    const link = engine.uniqueLink('scheduled-cancel');
+    const userId = await engine.newUser('0.45000');
+    const now = await engine.temporal.env.currentTimeMs();
+    const order = await place({ userId, link, quantity: 1000, serviceId: engine.seed.serviceIds.followersNoCancel, extra: { executeAt: now + 24 * 60 * MINUTE } });
+    await engine.temporal.env.sleep('1 hour');
+    const answer = await cancelOrder(engine.client, order.orderId, { requestedBy: { kind: 'user', userId } });
+    expect(answer).toMatchObject({ accepted: true, rule: 'R-CANCEL-FULL' });
+    const final = await engine.handle(order.orderId).result();
+    expect(final).toMatchObject({ status: 'canceled', refunds: [{ amount: '0.45000', rule: 'R-CANCEL-FULL' }] });
+    expect(await engine.deps.ledger.balanceOf(userId)).toBe('0.45000');
+    expect(adds(link)).toHaveLength(0);
+    await engine.history(order.orderId);
+  });
+});
