@@ -147,6 +147,8 @@ export interface ListOrdersInput {
   providerId?: number;
   /** The provider's order id, exactly. */
   providerOrderId?: string;
+  /** Orders of one service type. */
+  serviceType?: ServiceType;
   /** Orders with every one of these flags. */
   flags?: OrderFlag[];
   createdBefore?: Date | string;
@@ -314,6 +316,7 @@ export function createOrderRecords(prisma: PrismaClient): OrderRecords {
         where.status = Array.isArray(input.status) ? { in: input.status } : input.status;
       }
       if (input.linkKey !== undefined) where.linkKey = input.linkKey;
+      if (input.serviceType !== undefined) where.serviceType = input.serviceType;
       if (input.link !== undefined) {
         const keys = new Set([input.link]);
         const normalized = validateLink(input.link);

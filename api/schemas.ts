@@ -173,6 +173,8 @@ export const supportOrdersQuery = z.strictObject({
   status: statusList.optional(),
   providerId: wholeNumber('providerId').optional(),
   providerOrderId: text('providerOrderId', 200).optional(),
+  /** Orders of one service type (domain/service-types.ts). */
+  serviceType: z.enum(SERVICE_TYPES, { error: `serviceType must be one of ${SERVICE_TYPES.join(', ')}` }).optional(),
   flag: listOf(z.enum(ORDER_FLAGS as [OrderFlag, ...OrderFlag[]], { error: `flag must be one of ${ORDER_FLAGS.join(', ')}` }), 'flag').optional(),
   createdBefore: isoDate('createdBefore').optional(),
   createdAfter: isoDate('createdAfter').optional(),
