@@ -130,3 +130,38 @@ it('R-CANCEL-FULL: an SEO order canceled before it started at the provider refun
   expect(final).toMatchObject({ status: 'canceled', refunds: [{ amount: '0.50000', rule: 'R-CANCEL-FULL' }] });
   expect(await engine.deps.ledger.balanceOf(userId)).toBe('1.00000');
 });
+
+it('R-CHARGE: a drip-feed passed to the provider (dripfeed "provider") forwards runs and interval with the per-run quantity; one upstream order of quantity × runs is followed to Completed', async () => {
+  const s = await engine.prisma.service.create({
+    data: { name: 'feed', category: 'Instagram', rate: '0.90000', min: 50, max: 10000, dripfeed: 'provider', providerId: engine.seed.providerId, providerServiceId: '1', cancelable: true },
+  });
+  const { userId, key } = await userWithKey('1');
+  const link = engine.uniqueLink('feed-provider');
+  const order = await place(key, { service: s.id, link, quantity: 100, runs: 5, interval: 30 });
+  expect(order).toMatchObject({ quantity: 500, charge: '0.45000' });
+  const upstream = await upstreamOf(order.id);
+  expect(upstream.fields).toEqual({ link, quantity: '100', runs: '5', interval: '30' });
+  expect(upstream).toMatchObject({ quantity: 500, charge: '0.45000' });
+  expect(await finish(order.id)).toMatchObject({ status: 'completed', refunded: '0.00000' });
+  expect(await engine.deps.ledger.balanceOf(userId)).toBe('0.55000');
+});
+
+it('R-CHARGE-MAX: a subscription is dispatched in the provider\'s subscription form (username, min, max, posts, delay; no link or quantity)', async () => {
+  const service = await typedService('subscriptions', 21, '0.40000', 50, 5000);
+  const { userId, key } = await userWithKey('5');
+  const username = `sub_${engine.uniqueLink('x').replace(/\W/g, '').slice(-12)}`;
+  const fields = { username, min: '100', max: '300', posts: '10', old_posts: '1', delay: '30', expiry: '31/12/2099' };
+  const order = await place(key, { service, ...fields });
+  // R-CHARGE-MAX: 0.4 × 300 × 10 / 1000.
+  expect(order).toMatchObject({ quantity: 3000, charge: '1.20000' });
+  const upstream = await upstreamOf(order.id);
+  expect(upstream.fields).toEqual(fields);
+  expect(upstream.link).toBe(username);
+  // Ended here by a cancel before it started upstream: the whole charge back (R-CANCEL-FULL).
+  const cancel = await request(server).post(`/orders/${order.id}/cancel`).set({ Authorization: `Bearer ${key}` }).send({});
+  expect(cancel.status).toBe(202);
+  await engine.temporal.env.sleep('2 minutes');
+  expect(await engine.handle(order.id).result()).toMatchObject({ status: 'canceled', refunds: [{ amount: '1.20000', rule: 'R-CANCEL-FULL' }] });
+  await engine.history(order.id);
+  expect(await engine.deps.ledger.balanceOf(userId)).toBe('5.00000');
+});
