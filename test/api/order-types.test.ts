@@ -277,4 +277,16 @@ describe('catalogue and support', () => {
     expect(res.body.orders.find((o: { id: number }) => o.id === placed.body.order.id)).toMatchObject({ serviceType: 'seo', typeFields: { keywords: 'k1\nk2' } });
     expect(res.body.orders.every((o: { serviceType: string }) => o.serviceType === 'seo')).toBe(true);
   });
+
+  it('R-SUBSTITUTE: support\'s move of a Custom Comments order is refused with the rule and the reason (its lines cannot be sent on in part)', async () => {
+    const from = await makeService(api.prisma, { type: 'custom_comments', rate: '10', min: 1, max: 100 });
+    const to = await makeService(api.prisma, { type: 'custom_comments', rate: '10', min: 1, max: 100 });
+    const u = await user();
+    const placed = await post('/orders', { service: from.serviceId, link: newLink(), comments: 'a\nb' }, u.key);
+    expect(placed.status).toBe(201);
+    const support = await makeUser(api.prisma, { role: 'support' });
+    const res = await post(`/support/orders/${placed.body.order.id}/move`, { serviceId: to.serviceId, reason: 'provider down' }, support.key);
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({ code: 'move_refused', rule: 'R-SUBSTITUTE', message: expect.stringMatching(/Custom Comments order has no quantity to send on in part/) });
+  });
 });
