@@ -227,7 +227,7 @@ export function createPlacement(deps: ApiDeps) {
         ...request,
         idempotencyKey: idempotencyKey ?? null,
         requestHash: idempotencyKey !== undefined ? hash : null,
-      });
+      }, service);
     } catch (error) {
       // The service changed between our check and the snapshot (deactivated, range narrowed).
       if (error instanceof OrderRequestError) throw new ApiError(422, 'service_changed', error.message, { field: 'service', rule: error.rule });

@@ -10,7 +10,7 @@ import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporal
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { ApplicationFailure } from '@temporalio/common';
-import type { PrismaClient } from '../generated/prisma/client';
+import type { PrismaClient, Service } from '../generated/prisma/client';
 import { DRIP_FEED_MODES, readOrder } from '../domain/order-types';
 import type { DripFeedMode, OrderRefusal, ServiceTerms } from '../domain/order-types';
 import { isServiceType } from '../domain/service-types';
@@ -131,16 +131,22 @@ export function requestFields(request: Pick<OrderRequest, 'link' | 'quantity' | 
  * The OrderInput of a request: the type's fields, R-MINMAX, link check, and the R-PRICE-SNAPSHOT of
  * the service now (charge per type: domain readOrder).
  */
-export async function buildOrderInput(prisma: PrismaClient, orderId: number, request: OrderRequest): Promise<OrderInput> {
-  const service = await prisma.service.findUnique({ where: { id: request.serviceId } });
+export async function buildOrderInput(
+  prisma: PrismaClient,
+  orderId: number,
+  request: OrderRequest,
+  /** The service row as the caller just read it (saves reading it again), else read here. */
+  read?: Service | null,
+): Promise<OrderInput> {
+  const service = read !== undefined && read?.id === request.serviceId ? read : await prisma.service.findUnique({ where: { id: request.serviceId } });
   if (!service) throw new OrderRequestError('R-MINMAX', `service ${request.serviceId} does not exist`);
   if (!service.active) throw new OrderRequestError('R-MINMAX', 'service is inactive');
   const terms = serviceTermsOf(service);
   if (!terms) throw new OrderRequestError('service_type', `service ${service.id} has an unknown type ${service.type}`);
   const placedAt = request.placedAt ?? Date.now();
-  const read = readOrder(terms, requestFields(request), placedAt);
-  if (!read.ok) throw new OrderRequestError(read.rule, read.message, read);
-  const typed = read.order;
+  const result = readOrder(terms, requestFields(request), placedAt);
+  if (!result.ok) throw new OrderRequestError(result.rule, result.message, result);
+  const typed = result.order;
   let link: string;
   let linkKey: string;
   if (typed.link !== null) {
