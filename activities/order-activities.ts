@@ -25,6 +25,8 @@ import type { OrderInput, ProviderUpdate } from '../workflows/order-contract';
 import { REJECT_MESSAGES } from '../workflows/order-messages';
 import { isZeroMoney } from '../domain/money';
 import { PG_CHECK_VIOLATION, dbErrorInfo } from '../db/errors';
+import { providerAddFields } from '../domain/order-types';
+import type { ServiceType } from '../domain/service-types';
 
 /** What placement's first step decided. */
 export type ReserveAndDebitResult =
@@ -154,6 +156,13 @@ export function orderRowOf(input: OrderInput, workflowId: string): CreateOrderIn
     cancelable: input.cancelable,
     idempotencyKey: input.idempotencyKey ?? null,
     requestHash: input.requestHash ?? null,
+    type: {
+      serviceType: input.serviceType ?? 'default',
+      providerFields: input.providerFields ?? null,
+      dripFeed: input.dripFeed ?? null,
+      subscription: input.subscription ?? null,
+      executeAt: input.executeAt !== undefined ? new Date(input.executeAt).toISOString() : null,
+    },
   };
 }
 
@@ -184,6 +193,10 @@ interface DispatchRow {
   serviceId: number;
   /** Set after a move (R-SUBSTITUTE); `quantity` above is already this when set. */
   dispatchQuantity: number | null;
+  /** Order types (issue 12): what the provider's `add` carries besides link and quantity. */
+  serviceType: ServiceType;
+  providerFields: Record<string, string> | null;
+  dripFeed: OrderInput['dripFeed'] | null;
 }
 
 export function createOrderActivities(deps: EngineDeps) {
@@ -195,7 +208,8 @@ export function createOrderActivities(deps: EngineDeps) {
              o.provider_order_id AS "providerOrderId", o.provider_id AS "providerId", o.link,
              COALESCE(o.dispatch_quantity, o.quantity) AS quantity,
              o.service_id AS "serviceId", o.dispatch_quantity AS "dispatchQuantity",
-             s.provider_service_id AS "providerServiceId"
+             s.provider_service_id AS "providerServiceId",
+             o.service_type AS "serviceType", o.provider_fields AS "providerFields", o.drip_feed AS "dripFeed"
         FROM orders o JOIN services s ON s.id = o.service_id
        WHERE o.id = ${orderId}
          FOR UPDATE OF o`;
@@ -317,11 +331,14 @@ export function createOrderActivities(deps: EngineDeps) {
 
       const { row } = claim;
       const { client } = await providers.get(row.providerId);
+      // The type's fields go unchanged, in the provider's API v2 form (domain providerAddFields); a
+      // drip-feed run that the engine sends gives its own quantity (and a provider feed runs/interval).
+      const { link, quantity, ...extra } = providerAddFields(add?.quantity !== undefined ? { ...row, quantity: add.quantity } : row);
       const outcome = await client.addOrder({
         service: row.providerServiceId,
-        link: row.link,
-        quantity: add?.quantity ?? row.quantity,
-        ...(add?.fields ? { extra: add.fields } : {}),
+        ...(link !== undefined ? { link } : {}),
+        ...(quantity !== undefined ? { quantity: Number(quantity) } : {}),
+        extra: { ...extra, ...add?.fields },
       });
       const answer: AddAnswer = { action: 'add', attempt: row.dispatchAttempt, kind: outcome.kind, at: Date.now() };
       switch (outcome.kind) {

@@ -16,6 +16,19 @@ import { formatMoney, money } from '../domain/money';
 import type { MoneyInput } from '../domain/money';
 import { ACTIVE_STATUSES, ORDER_STATUSES, canTransition } from '../domain/order-status';
 import type { OrderStatus } from '../domain/order-status';
+import type { ServiceType } from '../domain/service-types';
+import type { OrderInput } from '../workflows/order-contract';
+
+/** An order's type and the type's fields (issue 12), as placed (R-PRICE-SNAPSHOT). */
+export interface OrderTypeFields {
+  serviceType: ServiceType;
+  /** The type's own `add` fields, as the provider gets them; null for a plain link + quantity order. */
+  providerFields: Record<string, string> | null;
+  dripFeed: NonNullable<OrderInput['dripFeed']> | null;
+  subscription: NonNullable<OrderInput['subscription']> | null;
+  /** Scheduled start (ISO-8601 UTC), or null. */
+  executeAt: string | null;
+}
 
 export type RefillKind = 'none' | 'days' | 'lifetime';
 
@@ -50,6 +63,11 @@ export interface OrderRecord {
   updatedAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  serviceType: ServiceType;
+  providerFields: Record<string, string> | null;
+  dripFeed: OrderTypeFields['dripFeed'];
+  subscription: OrderTypeFields['subscription'];
+  executeAt: string | null;
 }
 
 export interface CreateOrderInput {
@@ -75,6 +93,8 @@ export interface CreateOrderInput {
   /** HTTP Idempotency-Key and request hash of the placement, when the API had them. */
   idempotencyKey?: string | null;
   requestHash?: string | null;
+  /** Order types (issue 12); absent: a Default order. */
+  type?: Partial<OrderTypeFields>;
 }
 
 export type CreateOrderResult =
@@ -127,6 +147,8 @@ export interface ListOrdersInput {
   providerId?: number;
   /** The provider's order id, exactly. */
   providerOrderId?: string;
+  /** Orders of one service type. */
+  serviceType?: ServiceType;
   /** Orders with every one of these flags. */
   flags?: OrderFlag[];
   createdBefore?: Date | string;
@@ -207,6 +229,7 @@ export function createOrderRecords(prisma: PrismaClient): OrderRecords {
         status: 'new',
         idempotencyKey: input.idempotencyKey ?? null,
         requestHash: input.requestHash ?? null,
+        ...typeColumns(input.type),
       };
       // A holder can finish between our failed insert and the lookup of who holds the link;
       // then the link is free and we try again.
@@ -301,6 +324,7 @@ export function createOrderRecords(prisma: PrismaClient): OrderRecords {
         where.status = Array.isArray(input.status) ? { in: input.status } : input.status;
       }
       if (input.linkKey !== undefined) where.linkKey = input.linkKey;
+      if (input.serviceType !== undefined) where.serviceType = input.serviceType;
       if (input.link !== undefined) {
         const keys = new Set([input.link]);
         const normalized = validateLink(input.link);
@@ -375,6 +399,24 @@ function toRecord(row: OrderRow): OrderRecord {
     updatedAt: row.updatedAt.toISOString(),
     startedAt: row.startedAt ? row.startedAt.toISOString() : null,
     finishedAt: row.finishedAt ? row.finishedAt.toISOString() : null,
+    serviceType: row.serviceType as ServiceType,
+    providerFields: (row.providerFields as Record<string, string> | null) ?? null,
+    dripFeed: (row.dripFeed as OrderTypeFields['dripFeed']) ?? null,
+    subscription: (row.subscription as OrderTypeFields['subscription']) ?? null,
+    executeAt: row.executeAt ? row.executeAt.toISOString() : null,
+  };
+}
+
+/** The type columns of a new row; JSON columns stay NULL when empty. */
+function typeColumns(type: Partial<OrderTypeFields> | undefined): Partial<Prisma.OrderUncheckedCreateInput> {
+  if (!type) return {};
+  const json = (v: object | null | undefined) => (v && Object.keys(v).length > 0 ? (v as Prisma.InputJsonValue) : Prisma.DbNull);
+  return {
+    serviceType: type.serviceType ?? 'default',
+    providerFields: json(type.providerFields),
+    dripFeed: json(type.dripFeed),
+    subscription: json(type.subscription),
+    executeAt: type.executeAt ? new Date(type.executeAt) : null,
   };
 }
 

@@ -3,8 +3,8 @@
 //   1. Idempotency-Key given and already stored for this user: same request → replay the first
 //      answer (or, if none was stored yet, run the placement again for the stored order id);
 //      different request → 409. Nothing below runs.
-//   2. Fast checks that write nothing: service exists, is active and sells plain link+quantity
-//      orders, R-MINMAX (checkQuantity), R-BLOCKED, R-ONE-ACTIVE-PER-LINK (findActiveOrderForLink),
+//   2. Fast checks that write nothing: service exists and is active, the type's fields (domain
+//      order-types readOrder: fields by type, R-MINMAX on what the type counts, the charge), R-BLOCKED, R-ONE-ACTIVE-PER-LINK (findActiveOrderForLink),
 //      R-BALANCE (balance >= charge). The authoritative checks run in the workflow: the link in its
 //      first activity (partial unique index), the funds in the debit (CHECK balance >= 0).
 //   3. Reserve the order id (the sequence behind orders.id), snapshot price and flags into the
@@ -18,10 +18,19 @@ import { ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTi
 import type { OrderRecord } from '../activities/order-records';
 import { PG_UNIQUE_VIOLATION, isConstraintViolation } from '../db/errors';
 import type { Prisma } from '../generated/prisma/client';
-import { checkQuantity, computeCharge } from '../domain/charge';
 import { normalizeLink } from '../domain/link';
-import { compareMoney, formatMoney } from '../domain/money';
-import { OrderRequestError, buildOrderInput, reserveOrderId, startOrder } from '../worker/order-client';
+import { compareMoney } from '../domain/money';
+import { readOrder } from '../domain/order-types';
+import type { OrderRefusal } from '../domain/order-types';
+import {
+  OrderRequestError,
+  buildOrderInput,
+  requestFields,
+  reserveOrderId,
+  serviceTermsOf,
+  startOrder,
+  subscriptionLinkKey,
+} from '../worker/order-client';
 import type { OrderInput, PlacementResult } from '../workflows/order-contract';
 import { orderWorkflowId } from '../workflows/order-contract';
 import { PLACEMENT_UPDATE_ID, REJECT_MESSAGES } from '../workflows/order-messages';
@@ -29,7 +38,8 @@ import type { ApiDeps } from './app';
 import type { AuthContext } from './auth';
 import { ApiError } from './errors';
 import type { PlaceOrderBody } from './schemas';
-import { orderFromRecord, orderFromState } from './views';
+import { typeFieldsOf } from './schemas';
+import { orderFromRecord, orderFromState, typeFieldsOfInput } from './views';
 
 /** idempotency_records.response_status while no answer is stored yet (the placement is running). */
 const NO_ANSWER_YET = 0;
@@ -63,8 +73,24 @@ export function refusal(code: 'insufficient_funds' | 'link_busy' | 'user_blocked
 
 /** Same key + same content replays; the content is the validated body, in a fixed shape. */
 export function requestHash(body: PlaceOrderBody): string {
-  const canonical = JSON.stringify(['POST /orders', body.service, body.link, body.quantity]);
+  // A plain order hashes as it always did (stored keys stay valid); type fields are appended sorted.
+  const fields = Object.entries(typeFieldsOf(body)).sort(([a], [b]) => (a < b ? -1 : 1));
+  const canonical = JSON.stringify(['POST /orders', body.service, body.link, body.quantity, ...(fields.length > 0 ? [fields] : [])]);
   return createHash('sha256').update(canonical).digest('hex');
+}
+
+/**
+ * A refusal of the type's fields (domain readOrder) as the API answers it: R-MINMAX as
+ * quantity_out_of_range (with min, max and the counted value), a missing or malformed field 400,
+ * anything else about the type 422 invalid_order. Each names its field and rule.
+ */
+export function orderRefusalError(refusal: OrderRefusal, serviceId: number): ApiError {
+  const details = { field: refusal.field, rule: refusal.rule, serviceId };
+  if (refusal.rule === 'R-MINMAX') {
+    return new ApiError(422, 'quantity_out_of_range', refusal.message, { ...details, min: refusal.min, max: refusal.max, value: refusal.value });
+  }
+  if (refusal.status === 400) return new ApiError(400, 'invalid_request', refusal.message, details);
+  return new ApiError(422, 'invalid_order', refusal.message, details);
 }
 
 export function createPlacement(deps: ApiDeps) {
@@ -97,11 +123,12 @@ export function createPlacement(deps: ApiDeps) {
       }
       throw error;
     }
-    return answerFor(result, who, input.orderId);
+    return answerFor(result, who, input);
   }
 
-  function answerFor(result: PlacementResult, who: AuthContext, orderId: number): Answer {
-    if (result.accepted) return { status: 201, body: { order: orderFromState(result.order, who.role) }, orderId };
+  function answerFor(result: PlacementResult, who: AuthContext, input: OrderInput): Answer {
+    const orderId = input.orderId;
+    if (result.accepted) return { status: 201, body: { order: orderFromState(result.order, who.role, typeFieldsOfInput(input)) }, orderId };
     const error = refusal(result.code, result.holderOrderId);
     logger.info({ orderId, userId: who.userId, code: result.code, holderOrderId: result.holderOrderId }, 'placement refused');
     return { status: error.status, body: error.toBody(), orderId };
@@ -115,7 +142,7 @@ export function createPlacement(deps: ApiDeps) {
     const workflowId = orderWorkflowId(input.orderId);
     try {
       const update = temporal.workflow.getHandle(workflowId).getUpdateHandle<PlacementResult>(PLACEMENT_UPDATE_ID);
-      return answerFor(await update.result(), who, input.orderId);
+      return answerFor(await update.result(), who, input);
     } catch (error) {
       logger.warn({ err: error, orderId: input.orderId }, 'placement: closed workflow has no placement outcome; answering from the order row');
     }
@@ -168,41 +195,36 @@ export function createPlacement(deps: ApiDeps) {
   async function placeNew(who: AuthContext, body: PlaceOrderBody, idempotencyKey: string | undefined, hash: string): Promise<Answer> {
     const service = await prisma.service.findUnique({ where: { id: body.service } });
     if (!service) throw new ApiError(422, 'unknown_service', `service ${body.service} does not exist`, { field: 'service', rule: 'R-MINMAX' });
-    if (service.type !== 'default') {
-      throw new ApiError(422, 'unsupported_service_type', `service ${service.id} is of type ${service.type}; only link + quantity orders are taken`, {
-        field: 'service',
-        serviceType: service.type,
-      });
+    // R-MINMAX: an inactive service takes no order.
+    if (!service.active) throw new ApiError(422, 'quantity_out_of_range', 'service is inactive', { field: 'service', rule: 'R-MINMAX' });
+    const terms = serviceTermsOf(service);
+    if (!terms) {
+      throw new ApiError(422, 'unsupported_service_type', `service ${service.id} has an unknown type ${service.type}`, { field: 'service', serviceType: service.type });
     }
-    // R-MINMAX: an inactive service takes no order; quantity within [min, max].
-    const quantityCheck = checkQuantity(service, body.quantity);
-    if (!quantityCheck.ok) {
-      throw new ApiError(422, 'quantity_out_of_range', quantityCheck.message, {
-        field: service.active ? 'quantity' : 'service',
-        rule: quantityCheck.rule,
-        ...(service.active ? { min: service.min, max: service.max } : {}),
-      });
-    }
+    // The type's fields, R-MINMAX on what it counts, its charge (domain readOrder); nothing written yet.
+    const request = { link: body.link, quantity: body.quantity, fields: typeFieldsOf(body) };
+    const read = readOrder(terms, requestFields(request), Date.now());
+    if (!read.ok) throw orderRefusalError(read, service.id);
+
     // R-BLOCKED: a blocked account places nothing (the workflow checks again).
     if (who.userStatus !== 'active') throw refusal('user_blocked');
 
     // R-ONE-ACTIVE-PER-LINK, fast path; the workflow's first activity decides under concurrency.
-    const holder = await orders.findActiveOrderForLink(normalizeLink(body.link));
+    const linkKey = read.order.link !== null ? normalizeLink(read.order.link) : subscriptionLinkKey(read.order.subscription!.username);
+    const holder = await orders.findActiveOrderForLink(linkKey);
     if (holder) throw refusal('link_busy', holder.id);
 
     // R-BALANCE, fast path; the debit (CHECK balance >= 0) decides under concurrency.
-    const charge = computeCharge(formatMoney(service.rate.toFixed(5)), body.quantity);
-    if (compareMoney(await ledger.balanceOf(who.userId), charge) < 0) throw refusal('insufficient_funds');
+    if (compareMoney(await ledger.balanceOf(who.userId), read.order.charge) < 0) throw refusal('insufficient_funds');
 
-    // R-PRICE-SNAPSHOT + R-CHARGE: the order's input, from the service as it is now, under a reserved id.
+    // R-PRICE-SNAPSHOT: the order's input, from the service as it is now, under a reserved id.
     const orderId = await reserveOrderId(prisma);
     let input: OrderInput;
     try {
       input = await buildOrderInput(prisma, orderId, {
         userId: who.userId,
         serviceId: service.id,
-        link: body.link,
-        quantity: body.quantity,
+        ...request,
         idempotencyKey: idempotencyKey ?? null,
         requestHash: idempotencyKey !== undefined ? hash : null,
       }, service);

@@ -12,6 +12,13 @@ import { normalizeLink, validateLink } from '../domain/link';
 import { money } from '../domain/money';
 import { ROLES } from './auth';
 import { fromZod } from './errors';
+import { DRIP_FEED_MODES, ORDER_REQUEST_FIELDS } from '../domain/order-types';
+import { SERVICE_TYPES } from '../domain/service-types';
+
+/** Order fields besides service, link and quantity (comments, runs, username, execute_at, ...). */
+const ORDER_TYPE_FIELDS = ORDER_REQUEST_FIELDS.filter(
+  (f): f is Exclude<(typeof ORDER_REQUEST_FIELDS)[number], 'service' | 'link' | 'quantity'> => f !== 'service' && f !== 'link' && f !== 'quantity',
+);
 
 /** A positive whole number, as a JSON number or as digits in a string (panels send "1000"). */
 const wholeNumber = (what: string, min = 1) =>
@@ -68,12 +75,38 @@ const link = text('link', 2048).superRefine((value, ctx) => {
   if (!check.ok) ctx.addIssue({ code: 'custom', params: { rule: 'format' }, message: check.message });
 });
 
+/** A type field's value: text, or a JSON number where the field is a number (answer_number, runs...). */
+const typeFieldValue = (name: string) =>
+  z.union([z.string(), z.number()], { error: `${name} must be text or a number` }).transform((v) => (typeof v === 'number' ? String(v) : v));
+
+/**
+ * POST /orders (and API v2 `add`, and each line of POST /orders/batch): the fields of every service
+ * type by their API v2 names (docs/smm-api-v2.md). Which of them a service takes, and the ranges,
+ * depend on its type: domain/order-types readOrder checks them once the service is known.
+ */
 export const placeOrderBody = z.strictObject({
   service: wholeNumber('service'),
-  link,
-  quantity: wholeNumber('quantity'),
+  link: link.optional(),
+  quantity: wholeNumber('quantity').optional(),
+  ...(Object.fromEntries(ORDER_TYPE_FIELDS.map((name) => [name, typeFieldValue(name).optional()])) as Record<
+    (typeof ORDER_TYPE_FIELDS)[number],
+    z.ZodOptional<ReturnType<typeof typeFieldValue>>
+  >),
 });
 export type PlaceOrderBody = z.infer<typeof placeOrderBody>;
+
+/** The body's type fields (everything but service, link, quantity), present ones only. */
+export function typeFieldsOf(body: PlaceOrderBody): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ORDER_TYPE_FIELDS) {
+    const value = body[name];
+    if (value !== undefined && value !== '') out[name] = value;
+  }
+  return out;
+}
+
+// Mass orders (POST /orders/batch): at most this many lines, each its own order.
+export const MAX_BATCH_LINES = 100;
 
 /** Idempotency-Key header (parse `{ 'Idempotency-Key': req.get('idempotency-key') }`): printable ASCII, bounded. */
 export const idempotencyKeyHeader = z.object({
@@ -140,6 +173,8 @@ export const supportOrdersQuery = z.strictObject({
   status: statusList.optional(),
   providerId: wholeNumber('providerId').optional(),
   providerOrderId: text('providerOrderId', 200).optional(),
+  /** Orders of one service type (domain/service-types.ts). */
+  serviceType: z.enum(SERVICE_TYPES, { error: `serviceType must be one of ${SERVICE_TYPES.join(', ')}` }).optional(),
   flag: listOf(z.enum(ORDER_FLAGS as [OrderFlag, ...OrderFlag[]], { error: `flag must be one of ${ORDER_FLAGS.join(', ')}` }), 'flag').optional(),
   createdBefore: isoDate('createdBefore').optional(),
   createdAfter: isoDate('createdAfter').optional(),
@@ -314,7 +349,14 @@ export const refillSchema = z.discriminatedUnion(
 const serviceFields = {
   name: text('name', 200),
   category: text('category', 200),
-  type: text('type', 100),
+  /** domain/service-types.ts SERVICE_TYPES; for Package types `rate` is the price of one order. */
+  /** The API v2 name ("Custom Comments") is taken too, as its key. */
+  type: z.preprocess(
+    (v) => (typeof v === 'string' ? v.trim().toLowerCase().replace(/[\s-]+/g, '_') : v),
+    z.enum(SERVICE_TYPES, { error: `type must be one of ${SERVICE_TYPES.join(', ')}` }),
+  ),
+  /** Drip-feed (Default services only): none, engine (the engine runs the feed), provider (forwarded). */
+  dripfeed: z.enum(DRIP_FEED_MODES, { error: `dripfeed must be one of ${DRIP_FEED_MODES.join(', ')}` }),
   providerId: wholeNumber('providerId'),
   providerServiceId: z.preprocess((v) => (typeof v === 'number' ? String(v) : v), text('providerServiceId', 100)),
   /** Price per 1000 units; at most 5 decimals (the database stores Decimal(20,5)). */
@@ -331,15 +373,26 @@ function checkMinMax(min: number, max: number, ctx: z.RefinementCtx): void {
   if (min > max) ctx.addIssue({ code: 'custom', path: ['max'], params: { rule: 'R-MINMAX' }, message: `max (${max}) must not be below min (${min})` });
 }
 
+/** Drip-feed is a Default service's option (the reference: `runs`/`interval` on Default orders). */
+export function checkDripFeed(type: string, dripfeed: string, ctx: z.RefinementCtx): void {
+  if (dripfeed !== 'none' && type !== 'default') {
+    ctx.addIssue({ code: 'custom', path: ['dripfeed'], params: { rule: 'drip_feed' }, message: `dripfeed is offered on Default services only, not on ${type}` });
+  }
+}
+
 export const createServiceBody = z
   .strictObject({
     ...serviceFields,
     type: serviceFields.type.default('default'),
+    dripfeed: serviceFields.dripfeed.default('none'),
     refill: serviceFields.refill.default({ kind: 'none' }),
     cancelable: serviceFields.cancelable.default(false),
     active: serviceFields.active.default(true),
   })
-  .superRefine((b, ctx) => checkMinMax(b.min, b.max, ctx));
+  .superRefine((b, ctx) => {
+    checkMinMax(b.min, b.max, ctx);
+    checkDripFeed(b.type, b.dripfeed, ctx);
+  });
 
 export const patchServiceBody = z
   .strictObject(serviceFields)

@@ -1,12 +1,13 @@
 // What the API answers: JSON views of orders, users, providers and services.
 // Money is always a 5-decimal string; times are ISO-8601 UTC.
-import type { OrderRecord } from '../activities/order-records';
+import type { OrderRecord, OrderTypeFields } from '../activities/order-records';
 import type { Provider, Service, User } from '../generated/prisma/client';
 import { toApiV2Status } from '../domain/api-v2-status';
 import { formatMoney } from '../domain/money';
 import type { OrderStatus } from '../domain/order-status';
 import { guaranteeOf } from '../worker/order-client';
-import type { Guarantee, MoveRecord, OrderState } from '../workflows/order-contract';
+import type { Guarantee, MoveRecord, OrderInput, OrderState } from '../workflows/order-contract';
+import type { ServiceType } from '../domain/service-types';
 import type { Role } from './auth';
 import { isStaff } from './auth';
 
@@ -35,10 +36,16 @@ export interface OrderView {
   /** Staff only: who delivers it. */
   providerId?: number;
   providerOrderId?: string | null;
+  /** Order types (issue 12): the service's type and, where set, the type's own fields. */
+  serviceType?: ServiceType;
+  /** The type's fields as the provider gets them (comments, usernames, answer_number, ...). */
+  typeFields?: Record<string, string>;
+  dripFeed?: NonNullable<OrderTypeFields['dripFeed']>;
+  subscription?: NonNullable<OrderTypeFields['subscription']>;
+  /** A scheduled order: when it is sent to the provider, ISO-8601 UTC. */
+  executeAt?: string;
   /** Staff only, live view (?live=1): support's moves (R-SUBSTITUTE), oldest first, with their phase. */
   moves?: MoveRecord[];
-  /** A scheduled order (issue 12): when it is sent to the provider. */
-  executeAt?: string;
   /** A drip-feed the engine runs (issue 12): every run begun, oldest first. */
   runs?: RunView[];
 }
@@ -83,6 +90,31 @@ function withStaffFields(view: OrderView, role: Role, providerId: number, provid
   return isStaff(role) ? { ...view, providerId, providerOrderId } : view;
 }
 
+/**
+ * The order's type and its fields, for every view: `serviceType` always, the rest where set (a
+ * Default order shows only `serviceType: "default"`).
+ */
+export function typeView(t: Partial<OrderTypeFields> | undefined): Pick<OrderView, 'serviceType' | 'typeFields' | 'dripFeed' | 'subscription' | 'executeAt'> {
+  return {
+    serviceType: t?.serviceType ?? 'default',
+    ...(t?.providerFields && Object.keys(t.providerFields).length > 0 ? { typeFields: t.providerFields } : {}),
+    ...(t?.dripFeed ? { dripFeed: t.dripFeed } : {}),
+    ...(t?.subscription ? { subscription: t.subscription } : {}),
+    ...(t?.executeAt ? { executeAt: t.executeAt } : {}),
+  };
+}
+
+/** The type fields of a placement's input, as typeView takes them. */
+export function typeFieldsOfInput(input: OrderInput): Partial<OrderTypeFields> {
+  return {
+    serviceType: input.serviceType ?? 'default',
+    providerFields: input.providerFields ?? null,
+    dripFeed: input.dripFeed ?? null,
+    subscription: input.subscription ?? null,
+    executeAt: input.executeAt !== undefined ? new Date(input.executeAt).toISOString() : null,
+  };
+}
+
 /** An order from its database row (the mirror of the workflow's state). */
 export function orderFromRecord(o: OrderRecord, role: Role): OrderView {
   return withStaffFields(
@@ -106,6 +138,7 @@ export function orderFromRecord(o: OrderRecord, role: Role): OrderView {
       createdAt: o.createdAt,
       startedAt: o.startedAt,
       finishedAt: o.finishedAt,
+      ...typeView(o),
     },
     role,
     o.providerId,
@@ -114,7 +147,7 @@ export function orderFromRecord(o: OrderRecord, role: Role): OrderView {
 }
 
 /** An order from the workflow's live state (placement answer, or GET ?live=1). */
-export function orderFromState(s: OrderState, role: Role): OrderView {
+export function orderFromState(s: OrderState, role: Role, type?: Partial<OrderTypeFields>): OrderView {
   const view = withStaffFields(
     {
       id: s.orderId,
@@ -136,6 +169,8 @@ export function orderFromState(s: OrderState, role: Role): OrderView {
       createdAt: new Date(s.timestamps.placedAt).toISOString(),
       startedAt: iso(s.timestamps.startedAt),
       finishedAt: iso(s.timestamps.finishedAt),
+      // The workflow's state has no type fields: the caller passes them (row or placement input).
+      ...typeView(type),
     },
     role,
     s.providerId,
@@ -195,6 +230,7 @@ export function serviceView(s: Service) {
     name: s.name,
     category: s.category,
     type: s.type,
+    dripfeed: s.dripfeed,
     providerId: s.providerId,
     providerServiceId: s.providerServiceId,
     rate: formatMoney(s.rate.toFixed(5)),

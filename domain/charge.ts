@@ -39,6 +39,14 @@ export function computeSubscriptionCharge(ratePer1000: string, maxQuantity: numb
   return formatMoney(roundCharge(units.dividedBy(1000)));
 }
 
+/**
+ * A Package (and a Custom Comments Package) is sold at a fixed price per order: the service's rate
+ * is that price, whatever the package holds. Rounded like R-CHARGE (the rate has 5 decimals already).
+ */
+export function computePackageCharge(pricePerOrder: string): string {
+  return formatMoney(roundCharge(parseRate(pricePerOrder)));
+}
+
 /** The part of a service that decides whether a quantity can be ordered. */
 export interface QuantityLimits {
   min: number;

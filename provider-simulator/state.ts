@@ -1,5 +1,6 @@
 import Decimal from 'decimal.js';
 import type { SimService } from './catalogue';
+import { checkAddFields } from './order-fields';
 import type { Clock } from './clock';
 import {
   addErrorText,
@@ -60,6 +61,8 @@ export interface SimOrder {
   refillIds: number[];
   /** A drip-feed parent (add with `runs`): run k starts k × interval after the first, `perRun` each. */
   drip?: { runs: number; perRun: number; intervalMs: number };
+  /** The `add` fields as received (besides action, key, service): the type's fields unchanged. */
+  fields: Record<string, string>;
 }
 
 export interface SimRefill {
@@ -118,6 +121,8 @@ export interface OrderView {
   behaviour: Behaviour;
   /** A drip-feed parent: its runs, quantity per run and interval. */
   drip?: { runs: number; perRun: number; intervalMs: number };
+  /** The `add` fields as received (the type's fields unchanged). */
+  fields: Record<string, string>;
 }
 
 const MAX_IDS = 100;
@@ -332,7 +337,7 @@ export class SimulatorCore {
       max: String(s.max),
       refill: s.refill,
       cancel: s.cancel,
-      ...(s.dripfeed !== undefined ? { dripfeed: s.dripfeed } : {}),
+      dripfeed: s.dripfeed ?? false,
     }));
   }
 
@@ -364,25 +369,20 @@ export class SimulatorCore {
     const serviceId = toId(p.service?.trim() ?? '');
     const service = serviceId !== null ? this.catalogue.find((s) => s.service === serviceId) : undefined;
     if (!service) return err(TEXT.badService);
-    if (!link || /\s/.test(link) || link.length > 2000) return err(TEXT.badLink);
-    const quantity = /^\d{1,12}$/.test(p.quantity?.trim() ?? '') ? Number(p.quantity!.trim()) : 0;
-    if (quantity < service.min) return err(`Quantity less than minimal ${service.min}`);
-    if (quantity > service.max) return err(`Quantity more than maximum ${service.max}`);
-    // Drip-feed: quantity is per run, the order is quantity × runs, one run every `interval` minutes.
-    const runsText = p.runs?.trim() ?? '';
-    const runs = runsText === '' ? 1 : /^\d{1,6}$/.test(runsText) ? Number(runsText) : 0;
-    if (runs < 1) return err(TEXT.badRequest);
-    const intervalText = p.interval?.trim() ?? '';
-    const interval = intervalText === '' ? 0 : /^\d{1,6}$/.test(intervalText) ? Number(intervalText) : -1;
-    if (interval < 0 || (runsText !== '' && runs < 2)) return err(TEXT.badRequest);
-    const total = quantity * runs;
-    const charge = new Decimal(service.rate).mul(total).div(1000).toDecimalPlaces(5, Decimal.ROUND_HALF_UP);
+    if (link && (/\s/.test(link) || link.length > 2000)) return err(TEXT.badLink);
+    // The fields of the service's type (link, quantity, comments, runs, username/min/max/posts...).
+    const checked = checkAddFields(service, p, this.clock());
+    if (!checked.ok) return err(checked.text);
+    const { quantity: total, charge } = checked;
     if (this.balanceOf(key).lt(charge)) return err(TEXT.funds);
-    if (this.oneActivePerLink && this.hasActiveOrder(linkKeyOf(link))) return err(TEXT.activeOrder);
+    if (this.oneActivePerLink && this.hasActiveOrder(linkKeyOf(checked.target))) return err(TEXT.activeOrder);
 
     const record = scripted?.record ?? true;
-    const order = scripted && !record ? null : this.createOrder(key, service, link, total, behaviour);
-    if (order && runs > 1) order.drip = { runs, perRun: quantity, intervalMs: interval * 60_000 };
+    const order = scripted && !record ? null : this.createOrder(key, service, checked.target, total, behaviour, { charge, fields: checked.fields });
+    // Drip-feed (the provider runs it): quantity is per run, the order is quantity × runs, one run
+    // every `interval` minutes.
+    const runs = Number(checked.fields.runs ?? 1);
+    if (order && runs > 1) order.drip = { runs, perRun: total / runs, intervalMs: Number(checked.fields.interval ?? 0) * 60_000 };
     const ok: JsonAnswer = order
       ? { kind: 'json', body: { order: q.stringIds ? String(order.id) : order.id } }
       : { kind: 'json', body: { error: TEXT.badRequest } };
@@ -499,8 +499,15 @@ export class SimulatorCore {
     return resolveBehaviour(this.defaults, this.rules.filter((r) => ruleMatches(r, link)));
   }
 
-  private createOrder(key: string, service: SimService, link: string, quantity: number, behaviour: Behaviour): SimOrder {
-    const charge = new Decimal(service.rate).mul(quantity).div(1000).toDecimalPlaces(5, Decimal.ROUND_HALF_UP);
+  private createOrder(
+    key: string,
+    service: SimService,
+    link: string,
+    quantity: number,
+    behaviour: Behaviour,
+    typed?: { charge: Decimal; fields: Record<string, string> },
+  ): SimOrder {
+    const charge = typed?.charge ?? new Decimal(service.rate).mul(quantity).div(1000).toDecimalPlaces(5, Decimal.ROUND_HALF_UP);
     this.balances.set(key, this.balanceOf(key).minus(charge));
     const o: SimOrder = {
       id: this.nextOrderId++,
@@ -517,6 +524,7 @@ export class SimulatorCore {
       final: null,
       forced: {},
       refillIds: [],
+      fields: typed?.fields ?? { link, quantity: String(quantity) },
     };
     this.orders.set(o.id, o);
     const list = this.linkOrders.get(o.linkKey) ?? [];
@@ -680,6 +688,7 @@ export class SimulatorCore {
       refillIds: [...o.refillIds],
       behaviour: o.behaviour,
       ...(o.drip ? { drip: { ...o.drip } } : {}),
+      fields: { ...o.fields },
     };
   }
 }

@@ -11,7 +11,9 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { ApplicationFailure } from '@temporalio/common';
 import type { PrismaClient, Service } from '../generated/prisma/client';
-import { checkQuantity, computeCharge } from '../domain/charge';
+import { DRIP_FEED_MODES, readOrder } from '../domain/order-types';
+import type { DripFeedMode, OrderRefusal, ServiceTerms } from '../domain/order-types';
+import { isServiceType } from '../domain/service-types';
 import { validateLink } from '../domain/link';
 import { formatMoney } from '../domain/money';
 import type { Guarantee } from '../workflows/order-contract';
@@ -72,8 +74,15 @@ export async function startOrder(client: Client, input: OrderInput): Promise<Pla
 export interface OrderRequest {
   userId: number;
   serviceId: number;
-  link: string;
-  quantity: number;
+  /** Absent for subscriptions (they name a `username` in `fields`). */
+  link?: string;
+  /** Absent for types whose quantity is derived (Package, Custom Comments...). */
+  quantity?: number;
+  /**
+   * The type's other fields by their API v2 names (comments, usernames, runs, interval, username,
+   * min, max, posts, execute_at, ...), as the client sent them; read by domain readOrder.
+   */
+  fields?: Record<string, unknown>;
   /** Epoch ms; default Date.now(). */
   placedAt?: number;
   idempotencyKey?: string | null;
@@ -85,6 +94,8 @@ export class OrderRequestError extends Error {
   constructor(
     readonly rule: string,
     message: string,
+    /** The field-level refusal, when the type's fields were refused. */
+    readonly refusal?: OrderRefusal,
   ) {
     super(message);
     this.name = 'OrderRequestError';
@@ -97,7 +108,29 @@ export function guaranteeOf(refillKind: string, refillDays: number | null): Guar
   return { kind: 'none' };
 }
 
-/** The OrderInput of a request: R-MINMAX, link check, and the R-PRICE-SNAPSHOT of the service now. */
+/** A service row's terms, as domain readOrder needs them; null when its type is unknown. */
+export function serviceTermsOf(service: { type: string; rate: { toFixed(n: number): string }; min: number; max: number; dripfeed: string }): ServiceTerms | null {
+  if (!isServiceType(service.type)) return null;
+  const dripfeed = (DRIP_FEED_MODES as readonly string[]).includes(service.dripfeed) ? (service.dripfeed as DripFeedMode) : 'none';
+  return { type: service.type, rate: formatMoney(service.rate.toFixed(5)), min: service.min, max: service.max, dripfeed };
+}
+
+/** R-ONE-ACTIVE-PER-LINK for a subscription: one active subscription per username. */
+export const subscriptionLinkKey = (username: string) => `subscription:${username.replace(/^@/, '').toLowerCase()}`;
+
+/** The request's fields by their API v2 names, as readOrder reads them. */
+export function requestFields(request: Pick<OrderRequest, 'link' | 'quantity' | 'fields'>): Record<string, unknown> {
+  return {
+    ...(request.fields ?? {}),
+    ...(request.link !== undefined ? { link: request.link } : {}),
+    ...(request.quantity !== undefined ? { quantity: request.quantity } : {}),
+  };
+}
+
+/**
+ * The OrderInput of a request: the type's fields, R-MINMAX, link check, and the R-PRICE-SNAPSHOT of
+ * the service now (charge per type: domain readOrder).
+ */
 export async function buildOrderInput(
   prisma: PrismaClient,
   orderId: number,
@@ -107,27 +140,47 @@ export async function buildOrderInput(
 ): Promise<OrderInput> {
   const service = read !== undefined && read?.id === request.serviceId ? read : await prisma.service.findUnique({ where: { id: request.serviceId } });
   if (!service) throw new OrderRequestError('R-MINMAX', `service ${request.serviceId} does not exist`);
-  const quantity = checkQuantity(service, request.quantity);
-  if (!quantity.ok) throw new OrderRequestError(quantity.rule, quantity.message);
-  const link = validateLink(request.link);
-  if (!link.ok) throw new OrderRequestError('R-ONE-ACTIVE-PER-LINK', link.message);
-  const rate = formatMoney(service.rate.toFixed(5));
+  if (!service.active) throw new OrderRequestError('R-MINMAX', 'service is inactive');
+  const terms = serviceTermsOf(service);
+  if (!terms) throw new OrderRequestError('service_type', `service ${service.id} has an unknown type ${service.type}`);
+  const placedAt = request.placedAt ?? Date.now();
+  const result = readOrder(terms, requestFields(request), placedAt);
+  if (!result.ok) throw new OrderRequestError(result.rule, result.message, result);
+  const typed = result.order;
+  let link: string;
+  let linkKey: string;
+  if (typed.link !== null) {
+    const check = validateLink(typed.link);
+    if (!check.ok) throw new OrderRequestError('R-ONE-ACTIVE-PER-LINK', check.message);
+    link = typed.link;
+    linkKey = check.normalized;
+  } else {
+    // Subscriptions: the username stands where the link is (order-contract OrderInput.subscription).
+    link = typed.subscription!.username;
+    linkKey = subscriptionLinkKey(link);
+  }
   return {
     orderId,
     userId: request.userId,
     serviceId: service.id,
     providerId: service.providerId,
     providerServiceId: service.providerServiceId,
-    link: request.link,
-    linkKey: link.normalized,
-    quantity: request.quantity,
-    rate,
-    charge: computeCharge(rate, request.quantity),
+    link,
+    linkKey,
+    quantity: typed.quantity,
+    rate: terms.rate,
+    charge: typed.charge,
     guarantee: guaranteeOf(service.refillKind, service.refillDays),
     cancelable: service.cancelable,
-    placedAt: request.placedAt ?? Date.now(),
+    placedAt,
     idempotencyKey: request.idempotencyKey ?? null,
     requestHash: request.requestHash ?? null,
+    // Order types: absent for a plain Default order, so its input is what it always was.
+    ...(terms.type !== 'default' ? { serviceType: terms.type } : {}),
+    ...(Object.keys(typed.providerFields).length > 0 ? { providerFields: typed.providerFields } : {}),
+    ...(typed.dripFeed ? { dripFeed: typed.dripFeed } : {}),
+    ...(typed.subscription ? { subscription: typed.subscription } : {}),
+    ...(typed.executeAt !== undefined ? { executeAt: typed.executeAt } : {}),
   };
 }
 

@@ -144,7 +144,10 @@ export function createProviderClient(opts: ProviderClientOptions): ProviderClien
 
     async addOrder({ service, link, quantity, extra }) {
       try {
-        const answer = await post({ ...extra, action: 'add', service, link, quantity });
+        const params: Record<string, string | number> = { ...extra, action: 'add', service };
+        if (link !== undefined) params.link = link;
+        if (quantity !== undefined) params.quantity = quantity;
+        const answer = await post(params);
         return classifyAddOutcome({ type: 'answer', ...answer });
       } catch (err) {
         if (err instanceof TransportFailure) return classifyAddOutcome({ type: 'failure', failure: err.kind, message: err.message });

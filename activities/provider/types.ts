@@ -6,8 +6,10 @@ export type ProviderRefillStatus = 'pending' | 'in_progress' | 'completed' | 're
 
 export interface AddOrderRequest {
   service: string | number;
-  link: string;
-  quantity: number;
+  /** Absent for subscriptions (they name a `username`). */
+  link?: string;
+  /** Absent for types whose quantity is not sent (Package, Custom Comments, subscriptions). */
+  quantity?: number;
   /** Other fields for non-default service types or drip-feed (runs, interval, comments, username...). */
   extra?: Record<string, string | number>;
 }

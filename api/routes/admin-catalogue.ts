@@ -116,6 +116,13 @@ export function adminCatalogueRouter(deps: ApiDeps): Router {
         rule: 'R-MINMAX',
       });
     }
+    // Drip-feed stays a Default service's option with the fields not sent (the database CHECKs it too).
+    const type = body.type ?? before.type;
+    const dripfeed = body.type !== undefined && body.type !== 'default' && body.dripfeed === undefined ? 'none' : (body.dripfeed ?? before.dripfeed);
+    if (dripfeed !== 'none' && type !== 'default') {
+      throw new ApiError(400, 'invalid_request', `dripfeed is offered on Default services only, not on ${type}`, { field: 'dripfeed', rule: 'drip_feed' });
+    }
+    if (dripfeed !== before.dripfeed) body.dripfeed = dripfeed as typeof body.dripfeed;
     if (body.providerId !== undefined) await requireProvider(body.providerId);
     const data: Prisma.ServiceUncheckedUpdateInput = { ...body, ...(refill ? refillColumns(refill) : {}) };
     const row = await prisma.service.update({ where: { id: before.id }, data });

@@ -11,6 +11,7 @@ import { caller, isStaff } from '../auth';
 import { requestOrderCancel } from '../cancel';
 import { ApiError, notFound } from '../errors';
 import type { Placement } from '../placement';
+import { createBatchPlacement } from '../batch';
 import { cancelBody, flag, idempotencyKeyOf, listOrdersQuery, liveQuery, orderIdParam, parseOr400, placeOrderBody } from '../schemas';
 import { orderFromRecord, orderFromState, runsFromRows } from '../views';
 import { refillsRouter } from './refills';
@@ -46,6 +47,15 @@ export function ordersRouter(deps: ApiDeps, placement: Placement): Router {
     res.status(answer.status).json(answer.body);
   });
 
+  // Mass orders: each line its own order and its own answer (api/batch.ts); 200 with every line's result.
+  const placeBatch = createBatchPlacement(deps.prisma, placement);
+  router.post('/batch', async (req, res) => {
+    const who = caller(req);
+    const { answer, replayed } = await placeBatch(who, req.body, idempotencyKeyOf(req));
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    res.status(200).json(answer);
+  });
+
   router.get('/', async (req, res) => {
     const who = caller(req);
     const q = parseOr400(listOrdersQuery, req.query, 'query');
@@ -77,7 +87,7 @@ export function ordersRouter(deps: ApiDeps, placement: Placement): Router {
     }
     try {
       const state = await temporal.withDeadline(Date.now() + LIVE_QUERY_TIMEOUT_MS, () => orderState(temporal, order.id));
-      res.json({ order: orderFromState(state, who.role), source: 'workflow' });
+      res.json({ order: orderFromState(state, who.role, order), source: 'workflow' });
     } catch (error) {
       // The row is the mirror of the same state: a slightly older answer beats no answer.
       logger.warn({ err: error, orderId: order.id }, 'live state query failed; answering from the order row');

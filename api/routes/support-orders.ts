@@ -10,6 +10,8 @@
 // The workflow decides; the API only refuses what the catalogue settles before asking: a move to a
 // service that is not similar (domain/substitute.ts decideSubstitute, R-SUBSTITUTE).
 import { Router } from 'express';
+import { TYPE_SPECS } from '../../domain/order-types';
+import { SERVICE_TYPE_NAMES } from '../../domain/service-types';
 import type { Request } from 'express';
 import type { OrderRecord } from '../../activities/order-records';
 import { decideSubstitute } from '../../domain/substitute';
@@ -25,6 +27,20 @@ import { moveOrderBody, orderIdParam, parseOr400, resolveDispatchBody, supportCa
 
 function substituteService(s: Service): SubstituteService {
   return { id: s.id, category: s.category, type: s.type, active: s.active, min: s.min, max: s.max, guarantee: guaranteeOf(s.refillKind, s.refillDays) };
+}
+
+/**
+ * R-SUBSTITUTE sends the undelivered quantity to the new service. An order whose type has no
+ * quantity to split (its lines, a package, a subscription) or that is a drip-feed cannot be sent on
+ * in part: refused with the reason.
+ */
+function unmovableType(order: OrderRecord): string | null {
+  if (order.subscription) return 'a subscription cannot be moved: cancel it and place a new one';
+  if (order.dripFeed) return 'a drip-feed cannot be moved: cancel it and place a new one';
+  if (TYPE_SPECS[order.serviceType].quantity.kind !== 'given') {
+    return `a ${SERVICE_TYPE_NAMES[order.serviceType]} order has no quantity to send on in part: cancel it and place a new one`;
+  }
+  return null;
 }
 
 /** The order and what every body carries: the reason (required) and the optional requestId. */
@@ -85,6 +101,8 @@ export function supportOrdersRouter(deps: ApiDeps): Router {
           undelivered: order.remains ?? order.quantity,
         });
         if (!decision.allowed) return { accepted: false, rule: decision.rule, reason: decision.reason };
+        const typed = unmovableType(order);
+        if (typed) return { accepted: false, rule: 'R-SUBSTITUTE', reason: typed };
         return moveOrder(temporal, order.id, {
           target: { serviceId: target.id, providerId: target.providerId, providerServiceId: target.providerServiceId, min: target.min, max: target.max },
           requestedBy: staffRef(who),

@@ -61,6 +61,7 @@ export function supportRouter(deps: ApiDeps): Router {
       status: q.status,
       providerId: q.providerId,
       providerOrderId: q.providerOrderId,
+      serviceType: q.serviceType,
       flags: q.flag,
       createdBefore: q.createdBefore,
       createdAfter: q.createdAfter,

@@ -25,11 +25,8 @@ export const V2_TEXT = {
   /** No answer from the order's workflow in time: the order may still be placed (and paid). */
   placementPending: (orderId: number) =>
     `Order ${orderId} is not confirmed yet; check it with action=status&order=${orderId} before placing it again`,
-  /** The type as `services` lists it ("custom_comments" → "Custom Comments"). */
-  unsupportedType: (type: string) => `Service type "${typeLabel(type)}" is not supported yet: only link and quantity orders are taken`,
-  dripFeed: 'Drip-feed orders (runs, interval) are not supported yet',
-  unsupportedFields: (fields: string[]) =>
-    `Order fields not supported yet: ${fields.join(', ')} (only link and quantity orders are taken)`,
+  /** A service whose type the engine does not know (a catalogue row outside SERVICE_TYPES). */
+  unsupportedType: (type: string) => `Service type "${typeLabel(type)}" is not supported`,
   idempotencyKeyReused: 'This Idempotency-Key was already used with a different request',
   cancelUnavailable: 'Cancel could not be requested now, try again later',
   /** The desk without a refill feature behind it (refillsNotAvailable). */
@@ -55,7 +52,10 @@ export const errorBody = (text: string) => ({ error: text });
  * The API v2 text of a REST placement error (api/placement.ts: thrown ApiError bodies and the
  * refusals the order workflow answered), so `add` refuses exactly what POST /orders refuses.
  */
-export function placementErrorText(error: ApiErrorBody, quantity: number): string {
+/** Fields whose R-MINMAX refusal is a quantity to a client (the quantity, the lines it counts, runs). */
+const QUANTITY_FIELDS = new Set(['quantity', 'comments', 'usernames', 'runs']);
+
+export function placementErrorText(error: ApiErrorBody, quantity: number | undefined): string {
   switch (error.code) {
     case 'unknown_service':
       return V2_TEXT.incorrectService;
@@ -63,9 +63,12 @@ export function placementErrorText(error: ApiErrorBody, quantity: number): strin
       return V2_TEXT.unsupportedType(typeof error.serviceType === 'string' ? error.serviceType : 'unknown');
     case 'quantity_out_of_range': {
       // R-MINMAX. Without min/max the service is inactive: to a client it does not exist.
-      const { min, max } = error as { min?: number; max?: number };
+      const { min, max, value } = error as { min?: number; max?: number; value?: number };
       if (typeof min !== 'number' || typeof max !== 'number') return V2_TEXT.incorrectService;
-      return quantity < min ? V2_TEXT.quantityBelow(min) : V2_TEXT.quantityAbove(max);
+      // A subscription's min/max out of the service's range: the field's own clear text.
+      if (error.field !== undefined && !QUANTITY_FIELDS.has(error.field)) return error.message;
+      const counted = typeof value === 'number' ? value : (quantity ?? 0);
+      return counted < min ? V2_TEXT.quantityBelow(min) : V2_TEXT.quantityAbove(max);
     }
     case 'service_changed':
       // The service changed between the checks and the snapshot (deactivated, range narrowed).
@@ -81,6 +84,15 @@ export function placementErrorText(error: ApiErrorBody, quantity: number): strin
       return typeof error.orderId === 'number' ? V2_TEXT.placementPending(error.orderId) : V2_TEXT.temporary;
     case 'idempotency_key_reused':
       return V2_TEXT.idempotencyKeyReused;
+    case 'invalid_order':
+      // A field the type does not take, drip-feed not offered, a past execute_at...: the clear text.
+      return error.message;
+    case 'invalid_request':
+      // A missing or malformed field of the type (comments, username, runs...): its clear text;
+      // a missing link is the reference's "Bad link".
+      if (error.field === 'link') return V2_TEXT.badLink;
+      if (error.field === 'quantity') return V2_TEXT.incorrectQuantity;
+      return typeof error.field === 'string' && error.field !== 'Idempotency-Key' ? error.message : V2_TEXT.incorrectRequest;
     default:
       // invalid_request (a malformed Idempotency-Key header), placement_failed, anything new.
       return V2_TEXT.incorrectRequest;

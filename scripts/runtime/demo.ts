@@ -18,6 +18,7 @@ import { LedgerConflictError, createLedger, topUpKey } from '../../activities/le
 import { hashApiKey } from '../../api/auth';
 import { decimal, formatMoney } from '../../domain/money';
 import { DEMO_CATALOGUE } from '../../provider-simulator';
+import { simServiceType } from '../../provider-simulator/order-fields';
 import type { SimService } from '../../provider-simulator';
 
 export const DEMO_USER_EMAIL = 'demo@example.com';
@@ -105,6 +106,10 @@ export async function seedDemo(prisma: PrismaClient, input: SeedDemoInput): Prom
           data: {
             name: sim.name,
             category: sim.category,
+            // The simulator's type name ("Custom Comments") as the catalogue's key; drip-feed run by
+            // the engine where the upstream service offers it (a Default service).
+            type: simServiceType(sim),
+            dripfeed: sim.dripfeed && simServiceType(sim) === 'default' ? 'engine' : 'none',
             providerId: provider.id,
             providerServiceId,
             rate: formatMoney(decimal(sim.rate).times(DEMO_MARKUP)),

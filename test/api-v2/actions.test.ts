@@ -148,26 +148,24 @@ describe('action=add', () => {
       await refused({ service: serviceId, link: newLink(), quantity: 9000 }, 'Not enough funds on balance');
     });
 
-    it('drip-feed (runs, interval): a clear refusal, not a silently different order', async () => {
-      await refused({ service: serviceId, link: newLink(), quantity: 100, runs: 5, interval: 10 }, 'Drip-feed orders (runs, interval) are not supported yet');
-      await refused({ service: serviceId, link: newLink(), quantity: 100, runs: '2' }, 'Drip-feed orders (runs, interval) are not supported yet');
+    it('drip-feed (runs, interval) on a service that does not offer it: a clear refusal, not a silently different order', async () => {
+      await refused({ service: serviceId, link: newLink(), quantity: 100, runs: 5, interval: 10 }, 'drip-feed is not offered for this service');
+      await refused({ service: serviceId, link: newLink(), quantity: 100, runs: '2' }, 'drip-feed is not offered for this service');
     });
 
-    it('fields of other order types (comments, subscriptions, scheduled) are named in the refusal', async () => {
-      await refused({ service: serviceId, link: newLink(), comments: 'nice\ngreat' }, 'Order fields not supported yet: comments (only link and quantity orders are taken)');
-      await refused({ service: serviceId, username: 'someone', min: 100, max: 200, posts: 5, delay: 30 }, 'Order fields not supported yet: username, min, max, posts, delay (only link and quantity orders are taken)');
-      await refused({ service: serviceId, link: newLink(), quantity: 100, execute_at: '2030-01-01 10:00' }, /^Order fields not supported yet: execute_at/);
+    it('fields of other order types (comments, subscriptions) are named in the refusal', async () => {
+      await refused({ service: serviceId, link: newLink(), comments: 'nice\ngreat' }, /^comments is not a field of Default services/);
+      await refused({ service: serviceId, username: 'someone', min: 100, max: 200, posts: 5, delay: 30 }, /^username is not a field of Default services/);
+      await refused({ service: serviceId, link: newLink(), quantity: 100, execute_at: '2020-01-01 10:00' }, 'execute_at must be in the future (UTC)');
     });
 
     it('…but a wrong service is still "Incorrect service ID"', async () => {
       await refused({ service: 999_999, link: newLink(), comments: 'x' }, 'Incorrect service ID');
     });
 
-    it('a service of a type the engine does not take yet: a clear refusal naming the type', async () => {
+    it('a Custom Comments service wants its comments (one per line), not a quantity', async () => {
       const comments = await makeService(api.prisma, { type: 'custom_comments' });
-      const text = 'Service type "Custom Comments" is not supported yet: only link and quantity orders are taken';
-      await refused({ service: comments.serviceId, link: newLink(), quantity: 100 }, text);
-      await refused({ service: comments.serviceId, link: newLink(), comments: 'a\nb' }, text);
+      await refused({ service: comments.serviceId, link: newLink(), quantity: 100 }, 'comments is required: the comments, one per line');
     });
   });
 

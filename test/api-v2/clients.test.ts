@@ -64,7 +64,7 @@ describe('the published Python client (python3, urllib and requests)', () => {
     expect(out.services).toContainEqual(expect.objectContaining({ service: serviceId, rate: '1.20000', min: '50', max: '10000', type: 'Default' }));
     expect(out.balance).toEqual({ balance: '10.00000', currency: 'USD' });
     expect(out.same_link.error).toMatch(/^You have active order with this link\. Please wait until order being completed\./);
-    expect(out.dripfeed).toEqual({ error: 'Drip-feed orders (runs, interval) are not supported yet' });
+    expect(out.dripfeed).toEqual({ error: 'drip-feed is not offered for this service' });
     expect(out.status).toEqual({ charge: '0.12000', start_count: '0', status: 'Pending', remains: '100', currency: 'USD' });
     expect(out.multi_status).toEqual({ [order]: out.status, 99999999: { error: 'Incorrect order ID' } });
     expect(out.refill).toEqual({ error: 'Only a completed order can be refilled (order is pending)' });
@@ -145,7 +145,7 @@ describe('the published PHP client (its encoding)', () => {
     expect((await api.orders.getOrder(order))?.link).toBe(link.trim());
     // The published example's drip-feed call.
     expect(await php.order({ service: serviceId, link: 'http://example.com/test', quantity: 100, runs: 2, interval: 5 })).toEqual({
-      error: 'Drip-feed orders (runs, interval) are not supported yet',
+      error: 'drip-feed is not offered for this service',
     });
     expect(await php.status(order)).toEqual({ charge: '1.20000', start_count: '0', status: 'Pending', remains: '1000', currency: 'USD' });
     expect(await php.multiStatus([order, 1])).toEqual({ [order]: expect.objectContaining({ status: 'Pending' }), 1: { error: 'Incorrect order ID' } });

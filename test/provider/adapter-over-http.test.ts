@@ -510,3 +510,13 @@ describe('a provider that is not the simulator', () => {
     expect(await client().readCount(`${url}/count`, 'https://instagram.com/x')).toEqual({ error: 'Unknown link' });
   });
 });
+
+describe('add by service type', () => {
+  it('sends the extra fields, and no link or quantity when the order has none (a subscription)', async () => {
+    const username = `adapter_sub_${Date.now()}`;
+    const r = await h.client.addOrder({ service: 21, extra: { username, min: '100', max: '200', posts: '3', delay: '0' } });
+    expect(r).toMatchObject({ kind: 'placed' });
+    const id = Number((r as { providerOrderId: string }).providerOrderId);
+    expect(h.sim.state.getOrder(id)).toMatchObject({ link: username, quantity: 600, fields: { username, min: '100', max: '200', posts: '3', delay: '0' } });
+  });
+});

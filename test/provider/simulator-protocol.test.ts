@@ -67,7 +67,7 @@ describe('answers in the reference shapes', () => {
     const list = (await json({ key: KEY, action: 'services' })) as Record<string, unknown>[];
     expect(list.length).toBeGreaterThanOrEqual(5);
     for (const s of list) {
-      expect(Object.keys(s)).toEqual(['service', 'name', 'type', 'category', 'rate', 'min', 'max', 'refill', 'cancel']);
+      expect(Object.keys(s)).toEqual(['service', 'name', 'type', 'category', 'rate', 'min', 'max', 'refill', 'cancel', 'dripfeed']);
       expect(typeof s.service).toBe('number');
       expect(s.rate).toMatch(/^\d+\.\d+$/);
     }
@@ -227,5 +227,46 @@ describe('lifecycle', () => {
     await new Promise((r) => setTimeout(r, 50));
     await sim.close();
     expect(await pending).toBe('closed');
+  });
+});
+
+describe('add by service type: the fields the reference lists, checked and kept unchanged', () => {
+  const order = (answer: unknown) => h.sim.state.getOrder((answer as { order: number }).order)!;
+
+  it.each([
+    ['8', 'Package', {}, 1, '1.50000'],
+    ['9', 'Custom Comments', { comments: 'nice!\n\n great pic \n' }, 2, '0.04000'],
+    ['10', 'Custom Comments Package', { comments: 'a\nb\nc' }, 3, '2.50000'],
+    ['11', 'Mentions', { quantity: '100', usernames: 'alice\nbob' }, 100, '0.40000'],
+    ['12', 'Mentions with Hashtags', { quantity: '100', usernames: 'alice', hashtags: '#a\n#b' }, 100, '0.50000'],
+    ['13', 'Mentions Custom List', { usernames: 'alice\nbob\ncarol' }, 3, '0.01800'],
+    ['14', 'Mentions Hashtag', { quantity: '100', hashtag: '#fashion' }, 100, '0.45000'],
+    ['15', 'Mentions User Followers', { quantity: '100', username: 'natgeo' }, 100, '0.45000'],
+    ['16', 'Mentions Media Likers', { quantity: '100', media: 'https://www.instagram.com/p/xyz' }, 100, '0.45000'],
+    ['17', 'Comment Likes', { quantity: '10', username: 'alice' }, 10, '0.03000'],
+    ['18', 'Comment Replies', { username: 'alice', comments: 'hey\nho' }, 2, '0.05000'],
+    ['19', 'Poll', { quantity: '50', answer_number: '2' }, 50, '0.10000'],
+    ['20', 'SEO', { quantity: '100', keywords: 'buy shoes\ncheap shoes' }, 100, '0.10000'],
+  ] as const)('service %s (%s): placed, charged by its type, fields kept as sent', async (service, _name, fields, quantity, charge) => {
+    const l = link();
+    const o = order(await json({ key: KEY, action: 'add', service, link: l, ...fields }));
+    expect(o).toMatchObject({ quantity, charge, fields: { link: l, ...fields } });
+  });
+
+  it('Subscriptions: username, min, max, posts, delay; no link; charged at max × posts (R-CHARGE-MAX)', async () => {
+    const fields = { username: `sub_${++n}`, min: '100', max: '200', posts: '5', delay: '30' };
+    const o = order(await json({ key: KEY, action: 'add', service: '21', ...fields }));
+    expect(o).toMatchObject({ quantity: 1000, charge: '0.20000', link: fields.username, fields });
+  });
+
+  it('wrong or missing fields: the providers\' texts, nothing placed', async () => {
+    const before = h.sim.state.listOrders().length;
+    expect(await json({ key: KEY, action: 'add', service: '9', link: link() })).toEqual({ error: 'comments is required: the comments, one per line' });
+    expect(await json({ key: KEY, action: 'add', service: '9', comments: 'x' })).toEqual({ error: 'Bad link' });
+    expect(await json({ key: KEY, action: 'add', service: '19', link: link(), quantity: '10', answer_number: '1' })).toEqual({ error: 'Quantity less than minimal 50' });
+    expect(await json({ key: KEY, action: 'add', service: '19', link: link(), quantity: '50', answer_number: 'x' })).toEqual({ error: 'answer_number must be a whole number' });
+    expect(await json({ key: KEY, action: 'add', service: '2', link: link(), quantity: '100', runs: '2', interval: '5' })).toEqual({ error: 'drip-feed is not offered for this service' });
+    expect(await json({ key: KEY, action: 'add', service: '21', username: 'u', min: '100', max: '200', delay: '30' })).toMatchObject({ error: expect.stringMatching(/^posts is required/) });
+    expect(h.sim.state.listOrders().length).toBe(before);
   });
 });

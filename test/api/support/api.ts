@@ -76,7 +76,7 @@ export async function makeUser(
 /** A provider and a service (rate 1.20000 per 1000, min 50, max 10000, cancelable, 30-day refill). */
 export async function makeService(
   prisma: PrismaClient,
-  overrides: Partial<{ rate: string; min: number; max: number; cancelable: boolean; active: boolean; type: string }> = {},
+  overrides: Partial<{ rate: string; min: number; max: number; cancelable: boolean; active: boolean; type: string; dripfeed: string }> = {},
 ): Promise<{ providerId: number; serviceId: number }> {
   const provider = await prisma.provider.create({ data: { name: `provider-${++seq}`, apiUrl: 'http://127.0.0.1:1/api/v2', apiKey: 'secret' } });
   const service = await prisma.service.create({
@@ -93,6 +93,7 @@ export async function makeService(
       cancelable: overrides.cancelable ?? true,
       active: overrides.active ?? true,
       type: overrides.type ?? 'default',
+      dripfeed: overrides.dripfeed ?? 'none',
     },
   });
   return { providerId: provider.id, serviceId: service.id };
