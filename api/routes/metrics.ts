@@ -1,7 +1,7 @@
 // GET /metrics: Prometheus text. Open like a health check (counts only, no order data): scrape it
 // from inside the deployment. Orders by status are read from the database at scrape time; the
 // Temporal SDK's own metrics (workflow task and activity latencies) are appended when the worker
-// exposes them (SDK_METRICS_URL, set by npm start).
+// exposes them (SDK_METRICS_URL: set by npm start; docker-compose.yml points the api at the worker).
 import { Router } from 'express';
 import type { PrismaClient } from '../../generated/prisma/client';
 import { metricsText, ordersByStatus } from '../../observability/metrics';

@@ -54,6 +54,7 @@ export function installTemporalRuntime(env: NodeJS.ProcessEnv = process.env, opt
   const metricsUrl = installRuntime({
     level: (env.TEMPORAL_LOG_LEVEL as LogLevel | undefined) ?? 'WARN',
     metricsPort: options.sdkMetrics ? env.TEMPORAL_METRICS_PORT : 'off',
+    metricsHost: env.TEMPORAL_METRICS_HOST,
   });
   // The API in this process appends the SDK's metrics to its own /metrics.
   if (metricsUrl && !env.SDK_METRICS_URL) process.env.SDK_METRICS_URL = metricsUrl;

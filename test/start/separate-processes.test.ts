@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { createTestDatabase } from '../support/database';
 import type { TestDatabase } from '../support/database';
@@ -106,4 +107,22 @@ it('npm run api does not start the SDK metrics exporter; npm run worker does, on
   expect(worker.output()).not.toMatch(/metrics not exposed/);
   expect(await stop(worker)).toBe(0);
   expect(await stop(api)).toBe(0);
+});
+
+it('TEMPORAL_METRICS_HOST=0.0.0.0: the worker\'s SDK metrics are reachable beyond loopback (another container, as docker compose\'s api scrapes it)', async () => {
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((address) => address && address.family === 'IPv4' && !address.internal)?.address;
+  if (!external) throw new Error('this machine has no non-loopback IPv4 address to test from');
+  const metricsPort = await freePort();
+  const loopbackOnly = run('worker', { TEMPORAL_METRICS_PORT: String(metricsPort) });
+  await waitForLine(loopbackOnly, /worker running on namespace/);
+  expect(await listening(external, metricsPort)).toBe(false);
+  expect(await stop(loopbackOnly)).toBe(0);
+
+  const everywhere = run('worker', { TEMPORAL_METRICS_PORT: String(metricsPort), TEMPORAL_METRICS_HOST: '0.0.0.0' });
+  await waitForLine(everywhere, /worker running on namespace/);
+  const scrape = await fetch(`http://${external}:${metricsPort}/metrics`);
+  expect(scrape.status).toBe(200);
+  expect(await stop(everywhere)).toBe(0);
 });
