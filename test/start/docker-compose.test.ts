@@ -9,11 +9,13 @@ const REPO_ROOT = resolve(__dirname, '..', '..');
 interface Service {
   command?: string[];
   environment?: Record<string, string>;
+  volumes?: string[];
 }
 const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, Service>;
+  volumes: Record<string, unknown>;
 };
-const { api, worker } = compose.services;
+const { api, worker, simulator } = compose.services;
 
 it("the api service's /metrics reaches the worker service's Temporal SDK metrics", () => {
   expect(api!.command).toEqual(['node_modules/.bin/tsx', 'scripts/api.ts']);
@@ -32,4 +34,18 @@ it('the worker and the api keep the shared engine settings (database, Temporal) 
       TEMPORAL_NAMESPACE: 'default',
     });
   }
+});
+
+it("the simulator keeps its upstream order id sequence on a named volume, so ids never repeat after a restart", () => {
+  const dataDir = simulator!.environment!.SIM_DATA_DIR!;
+  expect(dataDir).toMatch(/^\//);
+  const mount = simulator!.volumes!.map((volume) => volume.split(':')).find(([, target]) => target === dataDir);
+  expect(mount).toBeDefined();
+  expect(Object.keys(compose.volumes)).toContain(mount![0]);
+  // The image's non-root user owns that directory, so a new volume is writable (Dockerfile).
+  const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+  const userAt = dockerfile.indexOf('USER node');
+  const chownAt = dockerfile.search(new RegExp(`mkdir -p ${dataDir.replace(/[.]/g, '\\.')} && chown -R node:node`));
+  expect(chownAt).toBeGreaterThan(0);
+  expect(chownAt).toBeLessThan(userAt);
 });
