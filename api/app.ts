@@ -22,6 +22,7 @@ import type { OrderRecords } from '../activities/order-records';
 import type { PrismaClient } from '../generated/prisma/client';
 import { authenticate, requireRole } from './auth';
 import { errorHandler, notFoundHandler } from './errors';
+import { requireJsonBody } from './json-body';
 import { createPlacement } from './placement';
 import { adminAuditRouter } from './routes/admin-audit';
 import { adminCatalogueRouter } from './routes/admin-catalogue';
@@ -88,6 +89,7 @@ export function createApp(deps: CreateAppDeps): express.Application {
   // Who is calling comes first: a stranger's body is not even parsed.
   app.use(authenticate(deps.prisma));
   app.use(express.json({ limit: deps.bodyLimit ?? '16kb', strict: true }));
+  app.use(requireJsonBody());
 
   app.use('/orders', orderHistoryRouter(full));
   app.use('/orders', ordersRouter(full, createPlacement(full)));
