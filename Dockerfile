@@ -16,6 +16,8 @@ COPY . .
 RUN npm run db:generate
 
 # The processes run as the image's unprivileged user; nothing writes under /app at run time.
+# The simulator's data dir (a volume in docker-compose.yml): a new volume takes this owner.
+RUN mkdir -p /app/.data/simulator && chown -R node:node /app/.data
 USER node
 ENV NODE_ENV=production \
     HOST=0.0.0.0

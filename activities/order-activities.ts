@@ -549,6 +549,12 @@ export function createOrderActivities(deps: EngineDeps) {
         throw error;
       }
       if (!result.applied) activityLogger(deps).warn('mirror ignored a stale status', { orderId, patch, row: result.order.status });
+      else if (result.order.status === 'dispatch_uncertain' && result.previousStatus !== 'dispatch_uncertain') {
+        // Once per order (the row's status changes once, under its lock; a retried mirror finds it
+        // already uncertain): when the provider cannot be searched, only support can settle it.
+        const { providerId, link } = result.order;
+        activityLogger(deps).warn('dispatch uncertain: the provider may or may not have this order; support settles it with POST /support/orders/:id/resolve-dispatch (attach, redispatch or cancel)', { orderId, providerId, link });
+      }
       return { applied: result.applied };
     },
   };

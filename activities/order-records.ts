@@ -120,7 +120,7 @@ export interface OrderMirrorPatch {
 }
 
 export type UpdateOrderMirrorResult =
-  | { applied: true; order: OrderRecord }
+  | { applied: true; order: OrderRecord; previousStatus: OrderStatus }
   /** The patch would move the status backwards (e.g. a late retry of an old activity): ignored. */
   | { applied: false; reason: 'stale_status'; order: OrderRecord };
 
@@ -292,7 +292,7 @@ export function createOrderRecords(prisma: PrismaClient): OrderRecords {
           data.finishedAt = new Date();
         }
         const row = await tx.order.update({ where: { id: orderId }, data });
-        return { applied: true as const, order: toRecord(row) };
+        return { applied: true as const, order: toRecord(row), previousStatus: current };
       });
     },
 

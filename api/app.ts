@@ -23,6 +23,7 @@ import type { OrderRecords } from '../activities/order-records';
 import type { PrismaClient } from '../generated/prisma/client';
 import { requireRole } from './auth';
 import { errorHandler, notFoundHandler } from './errors';
+import { requireJsonBody } from './json-body';
 import { createPlacement } from './placement';
 import { adminAuditRouter } from './routes/admin-audit';
 import { adminCatalogueRouter } from './routes/admin-catalogue';
@@ -97,6 +98,7 @@ export function createApp(deps: CreateAppDeps): express.Application {
   // Mass orders carry up to 100 lines (comments included): a larger limit, and the panels' text form.
   app.use('/orders/batch', express.json({ limit: '1mb', strict: true }), express.text({ limit: '1mb', type: 'text/plain' }));
   app.use(express.json({ limit: deps.bodyLimit ?? '16kb', strict: true }));
+  app.use(requireJsonBody());
 
   app.use('/orders', orderHistoryRouter(full));
   app.use('/orders', ordersRouter(full, createPlacement(full)));

@@ -5,21 +5,39 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { WorkflowNotFoundError, isGrpcServiceError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import type { RunHistory } from './timeline';
 
 const CONTINUED_AS_NEW = temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW;
 
+/**
+ * A handle's fetchHistory calls the service directly, so a missing workflow surfaces as a raw gRPC
+ * NOT_FOUND rather than the client's WorkflowNotFoundError; callers (the API's 404, npm run history)
+ * test for the latter.
+ */
+async function fetchHistory(client: Client, workflowId: string, runId?: string) {
+  try {
+    return await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  } catch (error) {
+    if (isGrpcServiceError(error) && error.code === GrpcStatus.NOT_FOUND) {
+      throw new WorkflowNotFoundError(error.details || 'workflow not found', workflowId, runId);
+    }
+    throw error;
+  }
+}
+
 export async function fetchAllRuns(client: Client, workflowId: string): Promise<RunHistory[]> {
-  const current = await client.workflow.getHandle(workflowId).fetchHistory();
+  const current = await fetchHistory(client, workflowId);
   const started = current.events?.[0]?.workflowExecutionStartedEventAttributes;
   let runId: string | null | undefined = started?.firstExecutionRunId || started?.originalExecutionRunId;
   const runs: RunHistory[] = [];
   // Walk forward from the first run; each continued run names the next. Bounded, as a safety net.
   for (let guard = 0; runId && guard < 10_000; guard += 1) {
-    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const history = await fetchHistory(client, workflowId, runId);
     runs.push({ runId, history });
     const last = history.events?.[history.events.length - 1];
     runId = last?.eventType === CONTINUED_AS_NEW ? last.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId : null;

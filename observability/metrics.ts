@@ -76,6 +76,20 @@ export const ordersByStatus = new Gauge({
   registers: [registry],
 });
 
+// dispatch_uncertain orders wait for support when the provider cannot be searched (API v2 has no
+// lookup): alert on these, then settle each with POST /support/orders/:id/resolve-dispatch.
+export const dispatchUncertainOrders = new Gauge({
+  name: 'engine_dispatch_uncertain_orders',
+  help: 'Orders whose dispatch is uncertain (the provider may or may not have them), waiting for support; read at scrape time.',
+  registers: [registry],
+});
+
+export const dispatchUncertainOldestAge = new Gauge({
+  name: 'engine_dispatch_uncertain_oldest_age_seconds',
+  help: 'Seconds since the oldest dispatch_uncertain order was placed (0 when there is none); read at scrape time.',
+  registers: [registry],
+});
+
 /** Money arrives as exact decimal strings; Prometheus counts in floats, which is fine for a dashboard. */
 export function countMoney(counter: Counter<string>, amount: string, labels?: Record<string, string>): void {
   const value = Number(amount);

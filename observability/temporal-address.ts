@@ -14,6 +14,8 @@ export interface RunningEngine {
   temporalAddress: string;
   namespace?: string;
   apiUrl?: string;
+  /** The engine's database (npm run api-key writes staff keys there while the engine runs). */
+  databaseUrl?: string;
   pid?: number;
 }
 

@@ -3,6 +3,7 @@ import { DEMO_CATALOGUE, type SimService } from './catalogue';
 import type { Clock } from './clock';
 import type { Behaviour } from './scenarios';
 import { createSimulatorApp, type SimLogger, type TimerSet } from './server';
+import { persistentOrderIds } from './order-ids';
 import { SimulatorCore } from './state';
 
 export { DEMO_CATALOGUE, type SimService } from './catalogue';
@@ -32,6 +33,11 @@ export interface StartProviderSimulatorOptions {
   balance?: string;
   /** Refuse `add` while the link has an active order, as upstream providers do (default true). */
   oneActivePerLink?: boolean;
+  /**
+   * Keeps the upstream order id sequence here (order-ids.json), so ids never repeat across restarts,
+   * as a real provider's do. Without it ids start at 10001 in every run (tests, benchmarks).
+   */
+  dataDir?: string;
 }
 
 export interface ProviderSimulator {
@@ -60,6 +66,7 @@ export async function startProviderSimulator(opts: StartProviderSimulatorOptions
     cancelDelayMs: opts.cancelDelayMs,
     balance: opts.balance,
     oneActivePerLink: opts.oneActivePerLink,
+    orderIds: opts.dataDir ? persistentOrderIds(opts.dataDir) : undefined,
   });
   const timers: TimerSet = new Set();
   const app = createSimulatorApp(core, { defaultKey: keys[0]!, timers, logger: opts.logger });

@@ -2,6 +2,8 @@ import Decimal from 'decimal.js';
 import type { SimService } from './catalogue';
 import { checkAddFields } from './order-fields';
 import type { Clock } from './clock';
+import { memoryOrderIds } from './order-ids';
+import type { OrderIdSequence } from './order-ids';
 import {
   addErrorText,
   DEFAULT_BEHAVIOUR,
@@ -102,6 +104,8 @@ export interface SimulatorCoreOptions {
   balance?: string;
   /** Refuse an `add` while the same link has an active order, as upstream providers do (default true). */
   oneActivePerLink?: boolean;
+  /** Upstream order ids (provider-simulator/order-ids.ts); default in memory from `firstOrderId` (10001). */
+  orderIds?: OrderIdSequence;
   firstOrderId?: number;
 }
 
@@ -184,7 +188,7 @@ export class SimulatorCore {
   private readonly initialBalance: Decimal;
   private readonly oneActivePerLink: boolean;
 
-  private nextOrderId: number;
+  private readonly orderIds: OrderIdSequence;
   private nextRefillId = 1;
   private nextRuleId = 1;
   private seq = 0;
@@ -205,7 +209,7 @@ export class SimulatorCore {
     this.cancelDelayMs = opts.cancelDelayMs ?? 0;
     this.initialBalance = new Decimal(opts.balance ?? '100000');
     this.oneActivePerLink = opts.oneActivePerLink ?? true;
-    this.nextOrderId = opts.firstOrderId ?? 10001;
+    this.orderIds = opts.orderIds ?? memoryOrderIds(opts.firstOrderId);
   }
 
   // ---------------------------------------------------------------- control (tests, /_sim)
@@ -510,7 +514,7 @@ export class SimulatorCore {
     const charge = typed?.charge ?? new Decimal(service.rate).mul(quantity).div(1000).toDecimalPlaces(5, Decimal.ROUND_HALF_UP);
     this.balances.set(key, this.balanceOf(key).minus(charge));
     const o: SimOrder = {
-      id: this.nextOrderId++,
+      id: this.orderIds.next(),
       apiKey: key,
       service,
       link,

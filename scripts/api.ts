@@ -12,7 +12,7 @@ runEntryPoint('api', async ({ log }) => {
   const { connectBackends, startApi } = await import('./runtime/components');
   const parts = new Parts(log);
   await parts.starting(async () => {
-    const { deps } = await connectBackends(process.env, parts, log);
+    const { deps } = await connectBackends(process.env, parts, log, { sdkMetrics: false });
     const port = intFromEnv(process.env, 'PORT', 3000);
     const api = parts.add('API', await startApi({ deps, port, host: process.env.HOST || '127.0.0.1' }));
     log(`API listening on ${api.url}`);

@@ -5,7 +5,7 @@
  * history in the format `temporal workflow show --output json` writes (one file per run).
  */
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { orderWorkflowId } from '../workflows/order-contract';
 import { exportRuns, fetchAllRuns } from '../observability/history-fetch';
 import { resolveTemporalAddress } from '../observability/temporal-address';
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: Error & { code?: number }) => {
-  console.error(error.code === 5 ? `no such order workflow: ${error.message}` : error.message);
+main().catch((error: Error) => {
+  console.error(error instanceof WorkflowNotFoundError ? `no such order workflow: ${error.message}` : error.message);
   process.exit(1);
 });

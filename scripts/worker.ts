@@ -13,7 +13,7 @@ runEntryPoint('worker', async ({ log, fail }) => {
   const { connectBackends, startWorker } = await import('./runtime/components');
   const parts = new Parts(log);
   await parts.starting(async () => {
-    const { deps, temporal, namespace } = await connectBackends(process.env, parts, log);
+    const { deps, temporal, namespace } = await connectBackends(process.env, parts, log, { sdkMetrics: true });
     parts.add('worker', await startWorker({ deps, connection: temporal.nativeConnection, namespace, onFailure: fail }));
     log(`worker running on namespace ${namespace}`);
   });

@@ -26,11 +26,12 @@ export async function connectBackends(
   env: NodeJS.ProcessEnv,
   parts: Parts,
   log: (line: string) => void,
+  options: { sdkMetrics: boolean },
 ): Promise<{ deps: EngineDeps; temporal: TemporalConnections; namespace: string }> {
   if (!env.DATABASE_URL) {
     throw new Error('DATABASE_URL is required (a migrated database: npm run db:migrate); `npm start` runs everything with an embedded one');
   }
-  installTemporalRuntime(env);
+  installTemporalRuntime(env, options);
   const prisma = createPrisma(env.DATABASE_URL);
   parts.add('database client', { stop: () => prisma.$disconnect() });
   const address = env.TEMPORAL_ADDRESS || 'localhost:7233';
@@ -44,14 +45,17 @@ let runtimeInstalled = false;
 /**
  * The Temporal SDK's runtime: its logs as JSON lines at TEMPORAL_LOG_LEVEL (default WARN), so
  * progress lines stay readable, and its metrics for /metrics (observability/temporal-runtime.ts).
+ * Only a process that runs a worker exports SDK metrics (sdkMetrics): a separate API process has
+ * none worth scraping, and it must not take the worker's port on a shared host.
  * No shutdown signals: the entry point stops the worker itself, in order with everything else.
  */
-export function installTemporalRuntime(env: NodeJS.ProcessEnv = process.env): void {
+export function installTemporalRuntime(env: NodeJS.ProcessEnv = process.env, options = { sdkMetrics: true }): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const metricsUrl = installRuntime({
     level: (env.TEMPORAL_LOG_LEVEL as LogLevel | undefined) ?? 'WARN',
-    metricsPort: env.TEMPORAL_METRICS_PORT,
+    metricsPort: options.sdkMetrics ? env.TEMPORAL_METRICS_PORT : 'off',
+    metricsHost: env.TEMPORAL_METRICS_HOST,
   });
   // The API in this process appends the SDK's metrics to its own /metrics.
   if (metricsUrl && !env.SDK_METRICS_URL) process.env.SDK_METRICS_URL = metricsUrl;

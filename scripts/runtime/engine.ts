@@ -12,7 +12,7 @@
  * Each part is stopped in reverse order by stop(), and by startEngine itself when a later part fails.
  * The Prisma client must be generated before this module is loaded (scripts/start.ts does it).
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createPrisma } from '../../db/client';
@@ -126,12 +126,16 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Run
     log(`API listening on ${api.url}`);
     log(`support console: ${api.url}/console (sign in with a support or admin key)`);
 
-    // Where `npm run history` and `npm run orders` find this engine's Temporal while it runs.
+    // Where `npm run history` and `npm run orders` find this engine's Temporal while it runs, and
+    // `npm run api-key` its database (the embedded one's data directory is this process's). Only the
+    // owner may read it: the database URL carries the password.
     const runningFile = join(dataDir, 'running.json');
     await writeFile(
       runningFile,
-      JSON.stringify({ temporalAddress: temporal.address, namespace: temporal.namespace, apiUrl: api.url, pid: process.pid }),
+      JSON.stringify({ temporalAddress: temporal.address, namespace: temporal.namespace, apiUrl: api.url, databaseUrl: pg.url, pid: process.pid }),
+      { mode: 0o600 },
     );
+    await chmod(runningFile, 0o600); // a file left by a crashed run keeps its old mode otherwise
     parts.add('running.json', { stop: () => rm(runningFile, { force: true }) });
 
     return {

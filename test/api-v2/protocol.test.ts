@@ -77,6 +77,7 @@ describe('bodies as clients send them', () => {
     ['JSON', () => postJson(api.app, { action: 'balance', key })],
     ['JSON with ;charset=utf-8', () => request(api.app).post('/api/v2').set('Content-Type', 'application/json; charset=utf-8').send(JSON.stringify({ key, action: 'balance' }))],
     ['JSON without a content type', () => request(api.app).post('/api/v2').set('Content-Type', '').send(Buffer.from(JSON.stringify({ key, action: 'balance' })))],
+    ['JSON labelled text/plain (read as JSON: a JSON object is JSON whatever its label)', () => request(api.app).post('/api/v2').set('Content-Type', 'text/plain').send(JSON.stringify({ key, action: 'balance' }))],
     ['multipart/form-data (PHP curl given an array)', () => {
       const { body, contentType } = multipartBody({ key, action: 'balance' });
       return postForm(api.app, body, { contentType });

@@ -86,6 +86,28 @@ describe('never a 500 for what a client sent', () => {
     expect(res.body.error).toMatchObject({ code: 'malformed_json', rule: 'json' });
   });
 
+  it.each([
+    ['text/plain', 'text/plain'],
+    ['a form (curl -d)', 'application/x-www-form-urlencoded'],
+    ['no Content-Type', ''],
+  ])('a JSON body sent as %s → 415 unsupported_media_type, saying it was not read as JSON and what to send', async (_name, type) => {
+    const before = await writeCounts(api.prisma);
+    const body = JSON.stringify({ service: serviceId, link: 'https://instagram.com/someone', quantity: 1000 });
+    const res = await request(api.app).post('/orders').set(bearer(user.key)).set('Content-Type', type).send(Buffer.from(body));
+    expect(res.status).toBe(415);
+    expect(res.body.error).toMatchObject({ code: 'unsupported_media_type', field: 'Content-Type', accepted: ['application/json'] });
+    expect(res.body.error.message).toMatch(/not read as JSON .*Content-Type: application\/json/);
+    expect(await writeCounts(api.prisma)).toEqual(before);
+  });
+
+  it('JSON with a charset parameter is read; a POST without a body is not refused for its Content-Type', async () => {
+    const res = await request(api.app).post('/orders').set(bearer(user.key)).set('Content-Type', 'application/json; charset=utf-8').send(JSON.stringify({ service: serviceId, quantity: 1000 }));
+    expect(res.body.error).toMatchObject({ field: 'link', rule: 'required' });
+    const empty = await request(api.app).post('/orders').set(bearer(user.key)).set('Content-Type', 'text/plain');
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.code).not.toBe('unsupported_media_type');
+  });
+
   it('body too large → 413 body_too_large', async () => {
     const res = await post('/orders', { service: serviceId, link: `https://x.com/${'a'.repeat(5000)}`, quantity: 100 });
     expect(res.status).toBe(413);
@@ -100,10 +122,10 @@ describe('never a 500 for what a client sent', () => {
     }
   });
 
-  it('a body that is not JSON at all (form, text) is read as missing fields → 400', async () => {
+  it('a form body is not read as missing fields: 415 unsupported_media_type', async () => {
     const res = await request(api.app).post('/orders').set(bearer(user.key)).type('form').send({ service: '1', quantity: '5' });
-    expect(res.status).toBe(400);
-    expect(res.body.error.rule).toBe('required');
+    expect(res.status).toBe(415);
+    expect(res.body.error).toMatchObject({ code: 'unsupported_media_type', accepted: ['application/json'] });
   });
 
   it('order ids that are not ids → 404, not 400 or 500', async () => {

@@ -10,6 +10,7 @@ import request from 'supertest';
 import { createApp } from '../../api/app';
 import { generateApiKey } from '../../api/auth';
 import type { Role } from '../../api/auth';
+import { makeOrder } from '../db/fixtures';
 import { startTestEngine } from '../support/engine';
 import type { TestEngine } from '../support/engine';
 
@@ -90,6 +91,20 @@ it('R-PARTIAL: the timeline of a scripted order tells placement, start, partial 
   const startFields = history.events![0].workflowExecutionStartedEventAttributes!.searchAttributes!.indexedFields!;
   expect(JSON.parse(Buffer.from(startFields.OrderStatus.data!).toString('utf8'))).toBe('new');
   await Worker.runReplayHistory({ workflowBundle: engine.bundle }, history, `order-${orderId}`);
+});
+
+it('an order without a workflow has no history: 404 order_not_found, for an unknown id and for a row whose workflow is gone', async () => {
+  const support = await keyFor(engine.seed.userId, 'support');
+  const unknown = await request(server).get('/orders/987654321/history').set(bearer(support));
+  expect(unknown.status).toBe(404);
+  expect(unknown.body.error).toMatchObject({ code: 'order_not_found', message: 'order 987654321 has no workflow' });
+
+  // A row the engine knows whose workflow is gone (e.g. an in-memory server restarted): the row's id.
+  const userId = await engine.newUser('10.00000');
+  const orphanId = await makeOrder(engine.prisma, { userId, providerId: engine.seed.providerId, serviceId: engine.seed.serviceIds.followers });
+  const gone = await request(server).get(`/orders/${orphanId}/history?format=json`).set(bearer(support));
+  expect(gone.status).toBe(404);
+  expect(gone.body.error.code).toBe('order_not_found');
 });
 
 it('/metrics parses as Prometheus text, and its counters move with a placed order', async () => {

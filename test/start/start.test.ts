@@ -95,6 +95,18 @@ function parseCurl(line: string): { url: string; headers: Record<string, string>
   return { url, headers, body };
 }
 
+/** `npm run api-key -- <args>` as npm runs it (tsx), against the engine using dataDir. */
+function runKeyScript(dataDir: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir };
+  delete env.DATABASE_URL;
+  const child = spawn(process.execPath, [TSX_CLI, 'scripts/create-api-key.ts', ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((done) => child.on('exit', (code) => done({ code, stdout, stderr })));
+}
+
 let dataDir: string;
 const running: Started[] = [];
 
@@ -153,6 +165,20 @@ it('npm start: brings everything up, places the printed order, and stops cleanly
   expect(order.status).toBe('completed');
   const balanceAfter = await getJson(`${apiUrl}/balance`, apiKey);
   expect(Number(balanceBefore.balance) - Number(balanceAfter.balance)).toBeCloseTo(Number(order.charge), 5);
+
+  // Staff keys while the engine runs (it holds the embedded PostgreSQL's data directory): the
+  // script finds the running engine's database through <DATA_DIR>/running.json.
+  const keyScript = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).scripts['api-key'];
+  expect(keyScript).toBe('tsx scripts/create-api-key.ts');
+  const admin = await runKeyScript(dataDir, ['--role', 'admin', '--name', 'alice']);
+  expect(admin).toMatchObject({ code: 0, stderr: expect.stringContaining("the running engine's database") });
+  const adminKey: { userId: number; role: string; key: string } = JSON.parse(admin.stdout);
+  expect(adminKey.role).toBe('admin');
+  expect((await getJson(`${apiUrl}/admin/users/${adminKey.userId}`, adminKey.key)).httpStatus).toBe(200);
+  const support = await runKeyScript(dataDir, ['--role', 'support', '--name', 'bob']);
+  const supportKey: { key: string } = JSON.parse(support.stdout);
+  expect((await getJson(`${apiUrl}/orders/${orderId}/history`, supportKey.key)).httpStatus).toBe(200);
+  expect((await getJson(`${apiUrl}/admin/users/${adminKey.userId}`, supportKey.key)).httpStatus).toBe(403);
 
   const exit = await interrupt(first);
   expect({ exit, tail: first.output().split('\n').slice(-12).join('\n') }).toMatchObject({ exit: { code: 0, signal: null } });

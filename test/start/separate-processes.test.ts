@@ -1,0 +1,128 @@
+// The separate processes of a deployment (docker compose's `api` and `worker`: npm run api, npm run
+// worker) as child processes on one host, against this file's database and Temporal server: only the
+// worker exports the Temporal SDK's metrics, so the two never fight for TEMPORAL_METRICS_PORT.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { resolve } from 'node:path';
+import { createTestDatabase } from '../support/database';
+import type { TestDatabase } from '../support/database';
+import { startTestTemporal } from '../support/temporal';
+import type { TestTemporal } from '../support/temporal';
+
+const REPO_ROOT = resolve(__dirname, '..', '..');
+const TSX_CLI = require.resolve('tsx/cli', { paths: [REPO_ROOT] });
+
+jest.setTimeout(180_000);
+
+interface Child {
+  process: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+let database: TestDatabase;
+let temporal: TestTemporal;
+const children: Child[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  temporal = await startTestTemporal();
+});
+
+afterAll(async () => {
+  for (const child of children) {
+    if (child.process.exitCode === null && child.process.signalCode === null) {
+      child.process.kill('SIGTERM');
+      await child.exited;
+    }
+  }
+  await temporal?.teardown();
+  await database?.drop();
+});
+
+function run(script: 'api' | 'worker', env: NodeJS.ProcessEnv): Child {
+  const child = spawn(process.execPath, [TSX_CLI, `scripts/${script}.ts`], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, DATABASE_URL: database.url, TEMPORAL_ADDRESS: temporal.address, PORT: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  const started = { process: child, output: () => text, exited };
+  children.push(started);
+  return started;
+}
+
+async function waitForLine(child: Child, pattern: RegExp, timeoutMs = 120_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = child.output().match(pattern);
+    if (match) return match;
+    if (child.process.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`no line matching ${pattern}; output:\n${child.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stop(child: Child): Promise<number | null> {
+  child.process.kill('SIGTERM');
+  return child.exited;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as { port: number };
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+function listening(host: string, port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
+it('npm run api does not start the SDK metrics exporter; npm run worker does, on TEMPORAL_METRICS_PORT', async () => {
+  const metricsPort = await freePort();
+  const api = run('api', { TEMPORAL_METRICS_PORT: String(metricsPort) });
+  await waitForLine(api, /API listening on (http:\/\/\S+)/);
+  expect(await listening('127.0.0.1', metricsPort)).toBe(false);
+
+  // A worker on the same host takes the port the API left alone.
+  const worker = run('worker', { TEMPORAL_METRICS_PORT: String(metricsPort) });
+  await waitForLine(worker, /worker running on namespace/);
+  const scrape = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+  expect(scrape.status).toBe(200);
+  expect(worker.output()).not.toMatch(/metrics not exposed/);
+  expect(await stop(worker)).toBe(0);
+  expect(await stop(api)).toBe(0);
+});
+
+it('TEMPORAL_METRICS_HOST=0.0.0.0: the worker\'s SDK metrics are reachable beyond loopback (another container, as docker compose\'s api scrapes it)', async () => {
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((address) => address && address.family === 'IPv4' && !address.internal)?.address;
+  if (!external) throw new Error('this machine has no non-loopback IPv4 address to test from');
+  const metricsPort = await freePort();
+  const loopbackOnly = run('worker', { TEMPORAL_METRICS_PORT: String(metricsPort) });
+  await waitForLine(loopbackOnly, /worker running on namespace/);
+  expect(await listening(external, metricsPort)).toBe(false);
+  expect(await stop(loopbackOnly)).toBe(0);
+
+  const everywhere = run('worker', { TEMPORAL_METRICS_PORT: String(metricsPort), TEMPORAL_METRICS_HOST: '0.0.0.0' });
+  await waitForLine(everywhere, /worker running on namespace/);
+  const scrape = await fetch(`http://${external}:${metricsPort}/metrics`);
+  expect(scrape.status).toBe(200);
+  expect(await stop(everywhere)).toBe(0);
+});
