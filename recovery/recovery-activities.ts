@@ -16,11 +16,12 @@ import { activityLogger } from '../activities/activity-logger';
 import { debitKey, refundKey, wakeProviderSync } from '../activities/order-activities';
 import { formatMoney } from '../domain/money';
 import type { OrderStatus } from '../domain/order-status';
+import { isServiceType } from '../domain/service-types';
 import { ORDER_TASK_QUEUE, orderWorkflowId } from '../workflows/order-contract';
 import { orderSearchAttributes } from '../workflows/order-search-attributes';
 import type { RefillRequester } from '../workflows/order-contract';
 import { REJECT_UNPAID_MESSAGE, UNSETTLED_STATUSES, decideOrphan, refundRuleOf, resumeOf } from './resume-order';
-import type { OrphanRow } from './resume-order';
+import type { OrderTypeInput, OrphanRow } from './resume-order';
 
 /** Rows read per query. */
 const PAGE = 200;
@@ -34,6 +35,8 @@ export interface RecoveryRound {
   rejected: number[];
   /** Orders whose workflow appeared between the describe and the start (someone else started it). */
   raced: number[];
+  /** Orders whose progress only their workflow knew (engine drip-feeds, subscriptions): left for support. */
+  held: number[];
   failed: Array<{ orderId: number; error: string }>;
 }
 
@@ -42,7 +45,7 @@ export function createRecoveryActivities(deps: EngineDeps) {
     /** One round: every candidate row, oldest first. */
     async recoverOrphanedOrders(): Promise<RecoveryRound> {
       const log = activityLogger(deps);
-      const round: RecoveryRound = { checked: 0, resumed: [], rejected: [], raced: [], failed: [] };
+      const round: RecoveryRound = { checked: 0, resumed: [], rejected: [], raced: [], held: [], failed: [] };
       const wake = new Set<number>();
       for (let cursor = 0; ; ) {
         const page = await candidateIds(deps, cursor);
@@ -63,8 +66,8 @@ export function createRecoveryActivities(deps: EngineDeps) {
         cursor = page[page.length - 1];
       }
       for (const providerId of wake) await wakeProviderSync(deps, providerId);
-      if (round.resumed.length + round.rejected.length + round.failed.length > 0) {
-        log.warn('order recovery round', { checked: round.checked, resumed: round.resumed, rejected: round.rejected, raced: round.raced, failed: round.failed.length });
+      if (round.resumed.length + round.rejected.length + round.held.length + round.failed.length > 0) {
+        log.warn('order recovery round', { checked: round.checked, resumed: round.resumed, rejected: round.rejected, raced: round.raced, held: round.held, failed: round.failed.length });
       }
       return round;
     },
@@ -112,6 +115,11 @@ async function recoverOne(deps: EngineDeps, orderId: number, round: RecoveryRoun
   const now = Date.now();
   const decision = decideOrphan(row, now);
   if (decision.kind === 'none') return;
+  if (decision.kind === 'hold') {
+    round.held.push(orderId);
+    log.warn('order workflow lost: left for support (its progress is not in the row)', { orderId, status: row.status, reason: decision.reason });
+    return;
+  }
   if (decision.kind === 'reject_unpaid') {
     if (await rejectUnpaid(deps, orderId)) {
       round.rejected.push(orderId);
@@ -144,6 +152,23 @@ async function recoverOne(deps: EngineDeps, orderId: number, round: RecoveryRoun
     refunded: state.refunded,
     reason: decision.reason,
   });
+}
+
+/** The row's order-type columns as OrderInput fields (absent ones left out, as buildOrderInput does). */
+function typeFieldsOf(row: {
+  serviceType: string;
+  providerFields: unknown;
+  dripFeed: unknown;
+  subscription: unknown;
+  executeAt: Date | null;
+}): OrderTypeInput {
+  return {
+    ...(row.serviceType !== 'default' && isServiceType(row.serviceType) ? { serviceType: row.serviceType } : {}),
+    ...(row.providerFields && Object.keys(row.providerFields).length > 0 ? { providerFields: row.providerFields as Record<string, string> } : {}),
+    ...(row.dripFeed ? { dripFeed: row.dripFeed as NonNullable<OrderTypeInput['dripFeed']> } : {}),
+    ...(row.subscription ? { subscription: row.subscription as NonNullable<OrderTypeInput['subscription']> } : {}),
+    ...(row.executeAt ? { executeAt: row.executeAt.getTime() } : {}),
+  };
 }
 
 /** A `new` row with no debit becomes rejected (under its row lock, the debit checked again). */
@@ -203,6 +228,7 @@ export async function readOrphan(deps: Pick<EngineDeps, 'prisma'>, orderId: numb
     dispatchQuantity: row.dispatchQuantity,
     refillVoidReason: row.refillVoidReason,
     debit: debit ? { at: debit.createdAt.getTime() } : null,
+    typeFields: typeFieldsOf(row),
     refund: refund ? { amount: formatMoney(refund.amount.toFixed(5)), rule: refundRuleOf(refund.reason), at: refund.createdAt.getTime() } : null,
     refills: row.refills.map((r) => ({
       id: r.id,

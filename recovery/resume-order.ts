@@ -57,7 +57,12 @@ export interface OrphanRow {
   refund: { amount: string; rule: string; at: number } | null;
   /** Its refills rows, oldest first (completed orders with a guarantee). */
   refills: OrphanRefillRow[];
+  /** The order type's part of its input, as the row keeps it (absent for a Default order). */
+  typeFields: OrderTypeInput;
 }
+
+/** The OrderInput fields of an order type (issue 12), kept on the row since placement. */
+export type OrderTypeInput = Pick<OrderInput, 'serviceType' | 'providerFields' | 'dripFeed' | 'subscription' | 'executeAt'>;
 
 export interface OrphanRefillRow {
   id: number;
@@ -84,14 +89,24 @@ export const LOST_REFILL_REASON = 'the order workflow was lost before the provid
  * - reject_unpaid: a `new` row whose debit was never posted: the placement never finished and no
  *   money moved, so the row is closed `rejected` (the link is freed, R-ONE-ACTIVE-PER-LINK) rather
  *   than charging now for a request whose caller got an error;
+ * - hold: an order whose progress only its workflow knew (a drip-feed the engine runs: which runs
+ *   were sent and refunded; a subscription: the posts served), unsettled. A run rebuilt from the row
+ *   would settle it as one plain order and get the money wrong, so it is left for support (its money
+ *   stays held, never guessed) and logged every round;
  * - none: nothing to do (final, or a completed order whose guarantee is over).
  */
 export type OrphanDecision =
   | { kind: 'resume'; reason: string }
+  | { kind: 'hold'; reason: string }
   | { kind: 'reject_unpaid'; reason: string }
   | { kind: 'none'; reason: string };
 
 export function decideOrphan(row: OrphanRow, now: number): OrphanDecision {
+  const progressInWorkflow = row.typeFields.dripFeed?.mode === 'engine' || row.typeFields.subscription !== undefined;
+  if (progressInWorkflow && UNSETTLED_STATUSES.includes(row.status) && row.debit) {
+    const shape = row.typeFields.subscription ? 'a subscription (posts served)' : 'a drip-feed run by the engine (runs sent and refunded)';
+    return { kind: 'hold', reason: `${row.status}: ${shape} keeps its progress in its workflow; not rebuilt from the row, left for support` };
+  }
   if (row.status === 'new') {
     return row.debit
       ? { kind: 'resume', reason: 'paid but never marked pending: dispatched now' }
@@ -147,6 +162,8 @@ export function resumeOf(row: OrphanRow, now: number): { input: OrderInput; carr
     placedAt: row.createdAt,
     idempotencyKey: row.idempotencyKey,
     requestHash: row.requestHash,
+    // A typed order's fields (a scheduled start, the type's add fields) as placement gave them.
+    ...row.typeFields,
   };
   const state = stateOf(row, input);
   // What the row holds now: the first mirror writes only what the new run changed.

@@ -35,6 +35,7 @@ function row(patch: Partial<OrphanRow> = {}): OrphanRow {
     remains: 700,
     refunded: '0.00000',
     lastProviderAnswer: { status: 'In progress' },
+    typeFields: {},
     rejectReason: null,
     idempotencyKey: null,
     requestHash: null,
@@ -68,6 +69,36 @@ function refill(patch: Partial<OrphanRefillRow> = {}): OrphanRefillRow {
 
 const completedWithGuarantee = (patch: Partial<OrphanRow> = {}) =>
   row({ status: 'completed', refillKind: 'days', refillDays: 30, remains: 0, finishedAt: NOW - 1_000_000, createdAt: NOW - 5 * DAY_MS, ...patch });
+
+describe('decideOrphan: orders whose progress only their workflow knew (issue 12 types)', () => {
+  const drip = { runs: 10, intervalMinutes: 60, quantityPerRun: 100, mode: 'engine' as const };
+  const subscription = { username: 'alice', min: 100, max: 200, posts: 30, oldPosts: 0, delayMinutes: 0 };
+
+  it('R-PARTIAL, R-CANCEL-FULL: an unsettled engine drip-feed is held for support, never settled as one plain order', () => {
+    const decision = decideOrphan(row({ status: 'in_progress', typeFields: { dripFeed: drip } }), NOW);
+    expect(decision).toMatchObject({ kind: 'hold' });
+    expect(decision.reason).toMatch(/drip-feed/);
+  });
+
+  it('R-SUBSCRIPTION-UNSERVED: an unsettled subscription is held for support (the posts served are not in the row)', () => {
+    expect(decideOrphan(row({ status: 'pending', typeFields: { subscription } }), NOW)).toMatchObject({ kind: 'hold' });
+  });
+
+  it('a drip-feed passed to the provider is one upstream order: resumed like a Default order', () => {
+    expect(decideOrphan(row({ status: 'in_progress', typeFields: { dripFeed: { ...drip, mode: 'provider' } } }), NOW).kind).toBe('resume');
+  });
+
+  it('an unpaid interrupted drip-feed placement is still rejected with nothing charged', () => {
+    expect(decideOrphan(row({ status: 'new', debit: null, providerOrderId: null, typeFields: { dripFeed: drip } }), NOW).kind).toBe('reject_unpaid');
+  });
+
+  it('R-PRICE-SNAPSHOT: a resumed typed order keeps its type, provider fields and scheduled start in its input', () => {
+    const typeFields = { serviceType: 'poll' as const, providerFields: { answer_number: '2' }, executeAt: NOW + 3_600_000 };
+    const { input, state } = resumeOf(row({ status: 'pending', providerOrderId: null, typeFields }), NOW);
+    expect(input).toMatchObject(typeFields);
+    expect(state.executeAt).toBe(NOW + 3_600_000);
+  });
+});
 
 describe('decideOrphan: which rows without a workflow get a new run', () => {
   it.each(['pending', 'dispatch_uncertain', 'in_progress'] as const)('%s: resumed (the money is held until the order settles)', (status) => {
