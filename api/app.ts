@@ -96,9 +96,10 @@ export function createApp(deps: CreateAppDeps): express.Application {
   // its CSRF token for writes) stands for the staff key it was opened with.
   app.use(authenticateKeyOrConsoleSession(deps.prisma));
   // Mass orders carry up to 100 lines (comments included): a larger limit, and the panels' text form.
-  app.use('/orders/batch', express.json({ limit: '1mb', strict: true }), express.text({ limit: '1mb', type: 'text/plain' }));
+  const batchPath = '/orders/batch';
+  app.use(batchPath, express.json({ limit: '1mb', strict: true }), express.text({ limit: '1mb', type: 'text/plain' }));
   app.use(express.json({ limit: deps.bodyLimit ?? '16kb', strict: true }));
-  app.use(requireJsonBody());
+  app.use(requireJsonBody({ textPaths: [batchPath] }));
 
   app.use('/orders', orderHistoryRouter(full));
   app.use('/orders', ordersRouter(full, createPlacement(full)));

@@ -4,6 +4,7 @@
 // validation with a misleading "service is required". Instead: 415, saying the body was not read
 // and which Content-Type to send. A request without a body (Content-Length 0, none) passes.
 // The panels' API v2 (api/v2/parse.ts) reads forms and JSON under any label and is mounted before.
+// Routes that also take the panels' text form (mass orders: service|link|quantity lines) name it.
 import type { Request, RequestHandler } from 'express';
 import { ApiError } from './errors';
 
@@ -14,16 +15,22 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-export function requireJsonBody(): RequestHandler {
+export interface RequireJsonBodyOptions {
+  /** Paths whose route also reads a text/plain body (it mounts its own express.text before this). */
+  textPaths?: readonly string[];
+}
+
+export function requireJsonBody(options: RequireJsonBodyOptions = {}): RequestHandler {
   return (req, _res, next) => {
-    if (!hasBody(req) || req.is(ACCEPTED_BODY_TYPES[0])) return next();
+    const accepted: string[] = options.textPaths?.includes(req.path) ? [...ACCEPTED_BODY_TYPES, 'text/plain'] : [...ACCEPTED_BODY_TYPES];
+    if (!hasBody(req) || req.is(accepted)) return next();
     const sent = req.headers['content-type'];
     const label = sent ? `Content-Type ${JSON.stringify(sent)}` : 'no Content-Type';
     next(
-      new ApiError(415, 'unsupported_media_type', `the request body was not read as JSON (${label}); send it with Content-Type: application/json`, {
+      new ApiError(415, 'unsupported_media_type', `the request body was not read as JSON${accepted.length > 1 ? ' or text' : ''} (${label}); send it with Content-Type: ${accepted.join(' or ')}`, {
         field: 'Content-Type',
         rule: 'json',
-        accepted: [...ACCEPTED_BODY_TYPES],
+        accepted,
       }),
     );
   };

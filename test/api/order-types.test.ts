@@ -226,6 +226,16 @@ describe('POST /orders/batch (mass orders)', () => {
     expect(res.body.results.map((r: { status: number }) => r.status)).toEqual([201, 400, 400]);
   });
 
+  it('a batch sent as a form is refused 415, naming both Content-Types the route reads (JSON and the text form)', async () => {
+    const { serviceId } = await makeService(api.prisma, { rate: '1', min: 50, max: 1000 });
+    const u = await user();
+    const before = await api.prisma.order.count();
+    const res = await request(api.app).post('/orders/batch').set(bearer(u.key)).type('form').send(`${serviceId}|${newLink()}|100`);
+    expect(res.status).toBe(415);
+    expect(res.body.error.accepted).toEqual(['application/json', 'text/plain']);
+    expect(await api.prisma.order.count()).toBe(before);
+  });
+
   it('Idempotency-Key per batch: a retried batch answers the same results and places nothing twice; other content is 409', async () => {
     const { serviceId } = await makeService(api.prisma, { rate: '1', min: 50, max: 1000 });
     const u = await user();
