@@ -1,6 +1,8 @@
 # One image for every part of the engine; docker-compose.yml picks the part with `command`:
-#   tsx scripts/api.ts | tsx scripts/worker.ts | tsx scripts/simulator.ts | npm run db:migrate | npm run demo:seed
-# (long-running parts under tsx directly: npm does not pass SIGTERM on to the script it runs).
+#   node --import tsx scripts/{api,worker,simulator}.ts | npm run db:migrate | npm run demo:seed
+# Long-running parts run under node itself with tsx as a loader: npm does not pass SIGTERM on to the
+# script it runs, and the tsx CLI relays it to a child process that it SIGKILLs when the child does
+# not acknowledge within 60 ms (a loaded machine), which would skip the graceful shutdown.
 FROM node:20-bookworm-slim
 
 WORKDIR /app
@@ -22,4 +24,4 @@ USER node
 ENV NODE_ENV=production \
     HOST=0.0.0.0
 EXPOSE 3000 4010
-CMD ["node_modules/.bin/tsx", "scripts/api.ts"]
+CMD ["node", "--import", "tsx", "scripts/api.ts"]

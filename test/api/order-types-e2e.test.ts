@@ -48,8 +48,9 @@ async function upstreamOf(orderId: number) {
   return engine.simulator.state.getOrder(Number(state.providerOrderId))!;
 }
 
-async function finish(orderId: number) {
-  engine.simClock!.advance(10 * 60_000);
+/** The simulator delivers within 10 minutes (a provider-run drip-feed: its last run starts later). */
+async function finish(orderId: number, simMs = 10 * 60_000) {
+  engine.simClock!.advance(simMs);
   await engine.temporal.env.sleep('2 minutes');
   const final = await engine.handle(orderId).result();
   await engine.history(orderId);
@@ -142,7 +143,8 @@ it('R-CHARGE: a drip-feed passed to the provider (dripfeed "provider") forwards 
   const upstream = await upstreamOf(order.id);
   expect(upstream.fields).toEqual({ link, quantity: '100', runs: '5', interval: '30' });
   expect(upstream).toMatchObject({ quantity: 500, charge: '0.45000' });
-  expect(await finish(order.id)).toMatchObject({ status: 'completed', refunded: '0.00000' });
+  // The provider runs the feed: run 5 starts 4 × 30 minutes after the first.
+  expect(await finish(order.id, 4 * 30 * 60_000 + 10 * 60_000)).toMatchObject({ status: 'completed', refunded: '0.00000' });
   expect(await engine.deps.ledger.balanceOf(userId)).toBe('0.55000');
 });
 

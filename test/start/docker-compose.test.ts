@@ -18,8 +18,8 @@ const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8'
 const { api, worker, simulator } = compose.services;
 
 it("the api service's /metrics reaches the worker service's Temporal SDK metrics", () => {
-  expect(api!.command).toEqual(['node_modules/.bin/tsx', 'scripts/api.ts']);
-  expect(worker!.command).toEqual(['node_modules/.bin/tsx', 'scripts/worker.ts']);
+  expect(api!.command).toEqual(['node', '--import', 'tsx', 'scripts/api.ts']);
+  expect(worker!.command).toEqual(['node', '--import', 'tsx', 'scripts/worker.ts']);
   // The worker's exporter listens beyond its container's loopback, on the port the API fetches.
   expect(worker!.environment).toMatchObject({ TEMPORAL_METRICS_HOST: '0.0.0.0', TEMPORAL_METRICS_PORT: '9464' });
   const url = new URL(api!.environment!.SDK_METRICS_URL!);
