@@ -71,7 +71,9 @@ function print(report: SimulationReport): void {
 async function main(): Promise<void> {
   const args = parse();
   ensurePrismaClient();
-  const { runSimulation } = await import('./run');
+  const { runSimulation, stopRunningWorlds } = await import('./run');
+  // Ctrl-C: stop the embedded PostgreSQL, the worker process and the servers, then exit.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopRunningWorlds().finally(() => process.exit(130)));
   const { writeReport } = await import('./report');
   const tty = process.stderr.isTTY;
   const report = await runSimulation({ ...args, progress: (line) => process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`) });

@@ -29,10 +29,18 @@ export interface RunOptions extends ScenarioOptions {
   maxFailingOrders?: number;
 }
 
+const running = new Set<World>();
+
+/** Stops the worlds of runs in progress (the CLI calls it on Ctrl-C: nothing is left behind). */
+export async function stopRunningWorlds(): Promise<void> {
+  await Promise.all([...running].map((w) => w.stop()));
+}
+
 export async function runSimulation(options: RunOptions): Promise<SimulationReport> {
   const t0 = Date.now();
   const scenario = generateScenario(options);
   const world = await startWorld({ scenario, databaseUrl: options.databaseUrl, log: options.progress });
+  running.add(world);
   try {
     const api = createApiClient(world.apiUrl);
     const cast = await setUpWorld(world, api, scenario);
@@ -68,6 +76,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
       samples: driven.samples,
     };
   } finally {
+    running.delete(world);
     await world.stop();
   }
 }

@@ -174,9 +174,10 @@ function makeOrders(rng: Rng, ctx: OrderContext): OrderSpec[] {
     const earlier = linksByUser.get(user) ?? [];
     let link: string;
     let fate: string;
-    if (earlier.length > 0 && rng.chance(0.12)) {
+    const again = earlier.length > 0 && rng.chance(0.12) ? rng.pick(earlier) : undefined;
+    if (again && fits(again.fate, service)) {
       // The same account ordered again: refused while the earlier order is active (R-ONE-ACTIVE-PER-LINK).
-      ({ link, fate } = rng.pick(earlier));
+      ({ link, fate } = again);
     } else {
       fate = pickFate(rng, service).name;
       link = `${shape.link(rng, index)}${fateToken(fate)}`;
@@ -193,9 +194,12 @@ function makeOrders(rng: Rng, ctx: OrderContext): OrderSpec[] {
   return orders;
 }
 
+function fits(fate: string, service: ServiceSpec): boolean {
+  return !FATES.find((f) => f.name === fate)!.refillOnly || service.refill.kind !== 'none';
+}
+
 function pickFate(rng: Rng, service: ServiceSpec): Fate {
-  const fits = FATES.filter((f) => !f.refillOnly || service.refill.kind !== 'none');
-  return rng.weighted(fits.map((f) => [f, f.weight] as const));
+  return rng.weighted(FATES.filter((f) => fits(f.name, service)).map((f) => [f, f.weight] as const));
 }
 
 function addFollowUps(rng: Rng, ctx: { orders: OrderSpec[]; services: ServiceSpec[]; events: SimEvent[] }): void {

@@ -42,6 +42,9 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address });
   const worker = await createEngineWorker({ connection, deps, workflowBundle: { code: await readFile(env('SIM_BUNDLE_PATH'), 'utf8') } });
   const running = worker.run();
+  // Our stdin is the simulation's pipe: when the simulation ends (or dies), so does this worker.
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.resume();
   process.stdout.write('ready\n');
   await running;
 }

@@ -186,7 +186,7 @@ function simCatalogue(scenario: Scenario): SimService[] {
 }
 
 function startWorkerProcess(env: NodeJS.ProcessEnv, log?: (line: string) => void): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'worker-process.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'worker-process.ts')], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stderr!.on('data', (chunk: Buffer) => log?.(`[worker ${child.pid}] ${chunk.toString().trimEnd()}`));
   return new Promise((resolve, reject) => {
     let out = '';
