@@ -60,7 +60,7 @@ export async function drive(world: World, api: ApiClient, scenario: Scenario, ca
     wallMs: { skipping: 0, acting: 0, faults: 0 },
     samples: [],
   };
-  const ctx: Ctx = { world, api, scenario, cast, result, startedAt };
+  const ctx: Ctx = { world, api, scenario, cast, result, startedAt, forcedBack: new Set() };
   const progress = startProgress(ctx, options.progress);
   let lastSample = -Infinity;
   try {
@@ -110,11 +110,18 @@ interface Ctx {
   cast: Cast;
   result: DriveResult;
   startedAt: number;
+  /** Upstream orders whose status answers were forced back to Pending (forced forward again later). */
+  forcedBack: Set<number>;
 }
+
+/** What the driver is doing now (shown on the progress line: a stuck run says where). */
+let doing = 'setting up';
 
 async function skipTo(world: World, at: number): Promise<void> {
   const wait = at - world.now();
+  doing = `skipping ${(wait / 60_000).toFixed(0)} min`;
   if (wait > 0) await world.env.sleep(wait);
+  doing = 'acting';
 }
 
 /** Faults run alone, between the calls before and after them. */
@@ -153,6 +160,7 @@ function tally(ctx: Ctx, kind: string, answer: ApiAnswer | { status: string | nu
 }
 
 async function perform(ctx: Ctx, e: SimEvent): Promise<void> {
+  doing = e.kind;
   try {
     await performOne(ctx, e);
   } catch (error) {
@@ -226,8 +234,9 @@ async function performOne(ctx: Ctx, e: SimEvent): Promise<void> {
       if (!view) return;
       if (e.phase === 'back' && view.status === 'In progress') {
         world.simulator.state.forceOrder(upstream, { status: 'Pending' });
+        ctx.forcedBack.add(upstream);
         note(ctx, e.order, `provider ${upstream}: status forced back to Pending`, 'ok');
-      } else if (e.phase === 'forward' && view.status === 'Pending' && view.startCount !== null) {
+      } else if (e.phase === 'forward' && ctx.forcedBack.delete(upstream)) {
         world.simulator.state.forceOrder(upstream, { status: 'Completed', remains: '0' });
         note(ctx, e.order, `provider ${upstream}: status forced to Completed`, 'ok');
       }
@@ -335,7 +344,7 @@ function startProgress(ctx: Ctx, write?: (line: string) => void): { stop(): void
       busy = false;
     }
     const day = (ctx.world.now() - ctx.startedAt) / DAY;
-    write(`day ${day.toFixed(1)}/${ctx.scenario.days}  placed ${ctx.result.orderIds.size}/${total}  settled ${settled}  kills ${ctx.result.faults.kills}  outages ${ctx.result.faults.outages}`);
+    write(`day ${day.toFixed(1)}/${ctx.scenario.days}  placed ${ctx.result.orderIds.size}/${total}  settled ${settled}  kills ${ctx.result.faults.kills}  outages ${ctx.result.faults.outages}  (${doing})`);
   };
   const timer = setInterval(() => void tick(), 2_000);
   return { stop: () => clearInterval(timer) };
