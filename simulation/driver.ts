@@ -16,6 +16,8 @@ import type { World } from './world';
 /** Events within an hour of simulated time go out together, at the first one's time (one time skip per group). */
 const GROUP_MS = HOUR;
 const CONCURRENCY = 32;
+/** Real ms the driver waits for a group's calls before simulated time moves on without them. */
+const PATIENCE_MS = 2_000;
 
 export interface JournalLine {
   at: number;
@@ -62,6 +64,7 @@ export async function drive(world: World, api: ApiClient, scenario: Scenario, ca
   };
   const ctx: Ctx = { world, api, scenario, cast, result, startedAt, forcedBack: new Set() };
   const progress = startProgress(ctx, options.progress);
+  const inFlight = new Set<Promise<void>>();
   let lastSample = -Infinity;
   try {
     const events = scenario.events;
@@ -74,7 +77,12 @@ export async function drive(world: World, api: ApiClient, scenario: Scenario, ca
       result.wallMs.skipping += Date.now() - t;
       for (const batch of splitBarriers(group)) {
         t = Date.now();
-        await runAll(batch.map((e) => () => perform(ctx, e)), CONCURRENCY);
+        const calls = runAll(batch.map((e) => () => perform(ctx, e)), CONCURRENCY);
+        // A call that waits on the engine (a refill or cancel whose provider call retries with backoff)
+        // must not hold simulated time: after a moment time skips on while it is still in flight.
+        inFlight.add(calls);
+        void calls.finally(() => inFlight.delete(calls));
+        await Promise.race([calls, new Promise((resolve) => setTimeout(resolve, PATIENCE_MS))]);
         result.wallMs[batch[0].kind === 'kill_worker' || batch[0].kind === 'terminate_db' ? 'faults' : 'acting'] += Date.now() - t;
       }
       if (world.now() - lastSample >= 6 * HOUR) {
@@ -95,6 +103,8 @@ export async function drive(world: World, api: ApiClient, scenario: Scenario, ca
       await skipTo(world, world.now() + 6 * HOUR);
       result.wallMs.skipping += Date.now() - t;
     }
+    // Calls still in flight get their answers (time skipping meanwhile, so backoffs pass).
+    while (inFlight.size > 0) await skipTo(world, world.now() + 10 * MINUTE);
     result.samples.push({ at: world.now() - startedAt, counts: await countByStatus(world) });
     result.simulatedMs = world.now() - startedAt;
   } finally {
