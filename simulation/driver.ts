@@ -1,0 +1,361 @@
+/**
+ * Carries the scenario's events out against the running world, in simulated time: Temporal's clock
+ * is skipped to each group of events (env.sleep: timers fire, workflows run), then the group's calls
+ * go to the REST API at once, as resellers and support send them. Faults happen between groups.
+ * Every call and its answer is kept in the order's journal (printed for a failing order).
+ */
+import { ACTIVE_STATUSES } from '../domain/order-status';
+import { FATES } from './fates';
+import type { ApiAnswer, ApiClient } from './api-client';
+import { createRng } from './prng';
+import { DAY, HOUR, MINUTE } from './scenario';
+import type { Scenario, SimEvent } from './scenario';
+import type { Cast } from './setup';
+import type { World } from './world';
+
+/** Events within an hour of simulated time go out together, at the first one's time (one time skip per group). */
+const GROUP_MS = HOUR;
+const CONCURRENCY = 32;
+/** Real ms the driver waits for a group's calls before simulated time moves on without them. */
+const PATIENCE_MS = 2_000;
+
+export interface JournalLine {
+  at: number;
+  what: string;
+  answer: string;
+}
+
+export interface DriveResult {
+  /** Scenario order index → engine order id (when the API gave one). */
+  orderIds: Map<number, number>;
+  journal: Map<number, JournalLine[]>;
+  /** Answers by event kind and HTTP status: "place 201" → count. */
+  answers: Record<string, number>;
+  faults: { kills: number; terminatedConnections: number; outages: number };
+  /** Contradictions seen while driving (e.g. one Idempotency-Key, two orders). */
+  anomalies: string[];
+  startedAt: number;
+  /** Simulated ms from start to the end of the settle phase. */
+  simulatedMs: number;
+  /** Wall ms spent skipping time (workflows running) and carrying events out. */
+  wallMs: { skipping: number; acting: number; faults: number };
+  /** Orders by status sampled over simulated time (for the chart). */
+  samples: Array<{ at: number; counts: Record<string, number> }>;
+}
+
+export interface DriveOptions {
+  progress?: (line: string) => void;
+  /** Simulated time allowed after the last event for orders to settle (default 14 days). */
+  settleMs?: number;
+}
+
+export async function drive(world: World, api: ApiClient, scenario: Scenario, cast: Cast, options: DriveOptions = {}): Promise<DriveResult> {
+  const startedAt = world.now();
+  const result: DriveResult = {
+    orderIds: new Map(),
+    journal: new Map(),
+    answers: {},
+    faults: { kills: 0, terminatedConnections: 0, outages: 0 },
+    anomalies: [],
+    startedAt,
+    simulatedMs: 0,
+    wallMs: { skipping: 0, acting: 0, faults: 0 },
+    samples: [],
+  };
+  const ctx: Ctx = { world, api, scenario, cast, result, startedAt, forcedBack: new Set() };
+  const progress = startProgress(ctx, options.progress);
+  const inFlight = new Set<Promise<void>>();
+  let lastSample = -Infinity;
+  try {
+    const events = scenario.events;
+    for (let i = 0; i < events.length; ) {
+      const first = events[i];
+      const group: SimEvent[] = [];
+      while (i < events.length && events[i].at < first.at + GROUP_MS) group.push(events[i++]);
+      let t = Date.now();
+      await skipTo(world, startedAt + first.at);
+      result.wallMs.skipping += Date.now() - t;
+      for (const batch of splitBarriers(group)) {
+        t = Date.now();
+        const calls = runAll(batch.map((e) => () => perform(ctx, e)), CONCURRENCY);
+        // A call that waits on the engine (a refill or cancel whose provider call retries with backoff)
+        // must not hold simulated time: after a moment time skips on while it is still in flight.
+        inFlight.add(calls);
+        void calls.finally(() => inFlight.delete(calls));
+        await Promise.race([calls, new Promise((resolve) => setTimeout(resolve, PATIENCE_MS))]);
+        result.wallMs[batch[0].kind === 'kill_worker' || batch[0].kind === 'terminate_db' ? 'faults' : 'acting'] += Date.now() - t;
+      }
+      if (world.now() - lastSample >= 6 * HOUR) {
+        lastSample = world.now();
+        result.samples.push({ at: world.now() - startedAt, counts: await countByStatus(world) });
+      }
+    }
+    // Settle: time runs on (support still sweeps) until no order is active or the time is up.
+    const settleUntil = world.now() + (options.settleMs ?? 14 * DAY);
+    let sweep = 0;
+    while (world.now() < settleUntil) {
+      const counts = await countByStatus(world);
+      const active = ACTIVE_STATUSES.reduce((n, s) => n + (counts[s] ?? 0), 0);
+      result.samples.push({ at: world.now() - startedAt, counts });
+      if (active === 0) break;
+      await perform(ctx, { at: world.now() - startedAt, kind: 'support_sweep', pick: ++sweep });
+      const t = Date.now();
+      await skipTo(world, world.now() + 6 * HOUR);
+      result.wallMs.skipping += Date.now() - t;
+    }
+    // Calls still in flight get their answers (time skipping meanwhile, so backoffs pass).
+    while (inFlight.size > 0) await skipTo(world, world.now() + 10 * MINUTE);
+    result.samples.push({ at: world.now() - startedAt, counts: await countByStatus(world) });
+    result.simulatedMs = world.now() - startedAt;
+  } finally {
+    progress.stop();
+  }
+  return result;
+}
+
+interface Ctx {
+  world: World;
+  api: ApiClient;
+  scenario: Scenario;
+  cast: Cast;
+  result: DriveResult;
+  startedAt: number;
+  /** Upstream orders whose status answers were forced back to Pending (forced forward again later). */
+  forcedBack: Set<number>;
+}
+
+/** What the driver is doing now (shown on the progress line: a stuck run says where). */
+let doing = 'setting up';
+
+async function skipTo(world: World, at: number): Promise<void> {
+  const wait = at - world.now();
+  doing = `skipping ${(wait / 60_000).toFixed(0)} min`;
+  if (wait > 0) await world.env.sleep(wait);
+  doing = 'acting';
+}
+
+/** Faults run alone, between the calls before and after them. */
+function splitBarriers(group: SimEvent[]): SimEvent[][] {
+  const batches: SimEvent[][] = [[]];
+  for (const e of group) {
+    if (e.kind === 'kill_worker' || e.kind === 'terminate_db') batches.push([e], []);
+    else batches[batches.length - 1].push(e);
+  }
+  return batches.filter((b) => b.length > 0);
+}
+
+async function runAll(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, tasks.length) }, async () => {
+    while (next < tasks.length) await tasks[next++]();
+  });
+  await Promise.all(lanes);
+}
+
+async function countByStatus(world: World): Promise<Record<string, number>> {
+  const rows = await world.prisma.$queryRaw<Array<{ status: string; n: number }>>`SELECT status, COUNT(*)::int AS n FROM orders GROUP BY status`;
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}
+
+function note(ctx: Ctx, order: number, what: string, answer: ApiAnswer | string): void {
+  const line = { at: ctx.world.now() - ctx.startedAt, what, answer: typeof answer === 'string' ? answer : `${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}` };
+  const lines = ctx.result.journal.get(order) ?? [];
+  lines.push(line);
+  ctx.result.journal.set(order, lines);
+}
+
+function tally(ctx: Ctx, kind: string, answer: ApiAnswer | { status: string | number }): void {
+  const key = `${kind} ${answer.status}`;
+  ctx.result.answers[key] = (ctx.result.answers[key] ?? 0) + 1;
+}
+
+async function perform(ctx: Ctx, e: SimEvent): Promise<void> {
+  doing = e.kind;
+  try {
+    await performOne(ctx, e);
+  } catch (error) {
+    // A call that failed at the transport (the API's database connection was cut, ...): people retry later.
+    tally(ctx, e.kind, { status: 'error' });
+    if ('order' in e) note(ctx, e.order, e.kind, `transport error: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function performOne(ctx: Ctx, e: SimEvent): Promise<void> {
+  const { api, cast, scenario, world, result } = ctx;
+  const orderId = (index: number) => result.orderIds.get(index);
+  const userKey = (index: number) => cast.users[scenario.orders[index].user].key;
+  switch (e.kind) {
+    case 'place': {
+      const spec = scenario.orders[e.order];
+      const fate = FATES.find((f) => f.name === spec.fate)!;
+      if (fate.oncePerOrder && !e.repeat) world.simulator.state.addScenario(spec.link, fate.scenario);
+      const body = { service: cast.serviceIds[spec.service], link: spec.link, ...spec.body };
+      const answer = await api.call(userKey(e.order), 'POST', '/orders', body, spec.idempotencyKey ? { 'Idempotency-Key': spec.idempotencyKey } : {});
+      tally(ctx, e.repeat ? 'place(repeat)' : 'place', answer);
+      note(ctx, e.order, e.repeat ? 'place again (same Idempotency-Key)' : 'place', answer);
+      const id: number | undefined = answer.body?.order?.id ?? answer.body?.error?.orderId;
+      if (id !== undefined) {
+        const known = orderId(e.order);
+        if (known !== undefined && known !== id) result.anomalies.push(`order #${e.order}: one Idempotency-Key gave orders ${known} and ${id}`);
+        if (known === undefined) result.orderIds.set(e.order, id);
+      }
+      return;
+    }
+    case 'cancel': {
+      const id = orderId(e.order);
+      if (id === undefined) return;
+      const answer = await api.call(userKey(e.order), 'POST', `/orders/${id}/cancel`, { requestId: e.requestId, reason: 'changed my mind' });
+      tally(ctx, 'cancel', answer);
+      return note(ctx, e.order, `cancel ${e.requestId}`, answer);
+    }
+    case 'refill': {
+      const id = orderId(e.order);
+      if (id === undefined) return;
+      // Followers drop before a reseller asks for a refill (R-REFILL-NEED compares counts).
+      const link = scenario.orders[e.order].link;
+      const count = world.simulator.state.count(link);
+      if (count > 0) world.simulator.state.setCount(link, Math.floor(count * 0.8));
+      const answer = await api.call(userKey(e.order), 'POST', `/orders/${id}/refills`, { requestId: e.requestId });
+      tally(ctx, 'refill', answer);
+      return note(ctx, e.order, `refill ${e.requestId}`, answer);
+    }
+    case 'support_cancel': {
+      const id = orderId(e.order);
+      if (id === undefined) return;
+      const answer = await api.call(cast.supportKey, 'POST', `/support/orders/${id}/cancel`, { refund: e.refund, reason: `simulation: support cancel (${e.refund})`, requestId: e.requestId });
+      tally(ctx, `support_cancel(${e.refund})`, answer);
+      return note(ctx, e.order, `support cancel refund=${e.refund}`, answer);
+    }
+    case 'move': {
+      const id = orderId(e.order);
+      if (id === undefined) return;
+      const from = scenario.services[scenario.orders[e.order].service];
+      const to = scenario.services.find((s) => s.key === from.key && s.provider === (from.provider === 'main' ? 'backup' : 'main'))!;
+      const answer = await api.call(cast.supportKey, 'POST', `/support/orders/${id}/move`, { serviceId: cast.serviceIds[to.index], reason: 'simulation: provider too slow', requestId: e.requestId });
+      tally(ctx, 'move', answer);
+      return note(ctx, e.order, `move to ${to.key}@${to.provider}`, answer);
+    }
+    case 'status_backwards': {
+      const id = orderId(e.order);
+      if (id === undefined) return;
+      const row = await world.prisma.order.findUnique({ where: { id }, select: { providerOrderId: true } });
+      const upstream = row?.providerOrderId ? Number(row.providerOrderId) : NaN;
+      const view = Number.isSafeInteger(upstream) ? world.simulator.state.getOrder(upstream) : null;
+      if (!view) return;
+      if (e.phase === 'back' && view.status === 'In progress') {
+        world.simulator.state.forceOrder(upstream, { status: 'Pending' });
+        ctx.forcedBack.add(upstream);
+        note(ctx, e.order, `provider ${upstream}: status forced back to Pending`, 'ok');
+      } else if (e.phase === 'forward' && ctx.forcedBack.delete(upstream)) {
+        world.simulator.state.forceOrder(upstream, { status: 'Completed', remains: '0' });
+        note(ctx, e.order, `provider ${upstream}: status forced to Completed`, 'ok');
+      }
+      return;
+    }
+    case 'support_sweep':
+      return supportSweep(ctx, e.pick);
+    case 'block':
+    case 'unblock': {
+      const user = cast.users[e.user];
+      const answer = await api.call(cast.supportKey, 'POST', `/support/users/${user.id}/${e.kind}`, { reason: `simulation: ${e.kind}`, requestId: e.requestId });
+      return tally(ctx, e.kind, answer);
+    }
+    case 'topup': {
+      const user = cast.users[e.user];
+      const answer = await api.call(cast.adminKey, 'POST', `/admin/users/${user.id}/top-ups`, { amount: e.amount, paymentReference: e.reference });
+      return tally(ctx, 'topup', answer);
+    }
+    case 'withdraw': {
+      const user = cast.users[e.user];
+      const answer = await api.call(cast.adminKey, 'POST', `/admin/users/${user.id}/withdrawals`, { amount: e.amount, panelAtFault: e.panelAtFault, reason: 'simulation: payout' }, { 'Idempotency-Key': e.key });
+      return tally(ctx, 'withdraw', answer);
+    }
+    case 'chargeback': {
+      const user = cast.users[e.user];
+      const answer = await api.call(cast.adminKey, 'POST', `/admin/users/${user.id}/chargebacks`, { amount: e.amount, reason: 'simulation: card chargeback' }, { 'Idempotency-Key': e.key });
+      return tally(ctx, 'chargeback', answer);
+    }
+    case 'kill_worker':
+      await world.killWorker();
+      result.faults.kills++;
+      return;
+    case 'terminate_db':
+      result.faults.terminatedConnections += await world.terminateWorkerConnections();
+      return;
+    case 'provider_down':
+      world.proxy.down(e.provider, world.now() + e.forMs);
+      result.faults.outages++;
+      return;
+  }
+}
+
+/**
+ * Support's queue: every uncertain dispatch is resolved (attach when the provider has the order,
+ * else redispatch, sometimes cancel), and some failed or rejected refills are sent again.
+ */
+async function supportSweep(ctx: Ctx, pick: number): Promise<void> {
+  const { api, cast, world, result } = ctx;
+  const rng = createRng(pick);
+  const indexOf = new Map([...result.orderIds].map(([index, id]) => [id, index]));
+  const list = await api.call(cast.supportKey, 'GET', '/support/orders?status=dispatch_uncertain&limit=200');
+  for (const order of (list.body?.orders ?? []) as Array<{ id: number; link: string; providerId: number; createdAt: string }>) {
+    const provider = [...cast.providerIds].find(([, id]) => id === order.providerId)?.[0];
+    const attached = new Set((await world.prisma.order.findMany({ where: { providerOrderId: { not: null } }, select: { providerOrderId: true } })).map((o) => o.providerOrderId));
+    const candidates = world.simulator.state
+      .listOrders(order.link)
+      .filter((o) => o.apiKey === `sim-key-${provider}` && !attached.has(String(o.id)) && o.createdAt >= Date.parse(order.createdAt) - MINUTE);
+    const body =
+      candidates.length === 1 && rng.chance(0.85)
+        ? { action: 'attach', providerOrderId: String(candidates[0].id) }
+        : candidates.length === 0 && rng.chance(0.7)
+          ? { action: 'redispatch' }
+          : { action: 'cancel' };
+    const answer = await api.call(cast.supportKey, 'POST', `/support/orders/${order.id}/resolve-dispatch`, { ...body, reason: 'simulation: support resolved the dispatch', requestId: `sweep-${pick}-${order.id}` });
+    tally(ctx, `resolve(${body.action})`, answer);
+    const index = indexOf.get(order.id);
+    if (index !== undefined) note(ctx, index, `support resolve-dispatch ${JSON.stringify(body)}`, answer);
+  }
+  // Resellers cancel orders that never started: every stalled one (R-CANCEL-STALLED), some overdue ones.
+  const late = await world.prisma.order.findMany({ where: { status: 'pending', providerOrderId: { not: null }, OR: [{ stalled: true }, { overdue: true }] }, select: { id: true, userId: true, stalled: true } });
+  for (const order of late) {
+    if (!order.stalled && !rng.chance(0.3)) continue;
+    const key = cast.users.find((u) => u.id === order.userId)?.key;
+    if (!key) continue;
+    const answer = await api.call(key, 'POST', `/orders/${order.id}/cancel`, { requestId: `late-${order.id}`, reason: 'never started' });
+    tally(ctx, 'cancel(late)', answer);
+    const index = indexOf.get(order.id);
+    if (index !== undefined) note(ctx, index, 'reseller cancels a late order', answer);
+  }
+  const failed = await world.prisma.refill.findMany({ where: { status: { in: ['failed', 'rejected'] } }, select: { id: true, orderId: true }, take: 100 });
+  for (const refill of failed) {
+    if (!rng.chance(0.3)) continue;
+    const answer = await api.call(cast.supportKey, 'POST', `/orders/${refill.orderId}/refills/${refill.id}/retry`, { reason: 'simulation: retry', requestId: `retry-${pick}-${refill.id}` });
+    tally(ctx, 'refill_retry', answer);
+    const index = indexOf.get(refill.orderId);
+    if (index !== undefined) note(ctx, index, `support retries refill ${refill.id}`, answer);
+  }
+}
+
+function startProgress(ctx: Ctx, write?: (line: string) => void): { stop(): void } {
+  if (!write) return { stop: () => undefined };
+  const total = ctx.scenario.orders.length;
+  let settled = 0;
+  let busy = false;
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const rows = await ctx.world.prisma.$queryRaw<Array<{ n: number }>>`
+        SELECT COUNT(*)::int AS n FROM orders WHERE status IN ('completed', 'partial', 'canceled', 'rejected')`;
+      settled = rows[0]?.n ?? settled;
+    } catch {
+      /* the count is best effort */
+    } finally {
+      busy = false;
+    }
+    const day = (ctx.world.now() - ctx.startedAt) / DAY;
+    write(`day ${day.toFixed(1)}/${ctx.scenario.days}  placed ${ctx.result.orderIds.size}/${total}  settled ${settled}  kills ${ctx.result.faults.kills}  outages ${ctx.result.faults.outages}  (${doing})`);
+  };
+  const timer = setInterval(() => void tick(), 2_000);
+  return { stop: () => clearInterval(timer) };
+}

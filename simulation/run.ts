@@ -1,0 +1,131 @@
+/**
+ * One simulation run: the scenario from the seed, the world, the drive through simulated time, then
+ * the books, the replay and the figures. Returns the report (the caller prints and writes it).
+ */
+import { addMoney } from '../domain/money';
+import { fetchAllRuns } from '../observability/history-fetch';
+import { renderTimeline } from '../observability/timeline';
+import { orderWorkflowId } from '../workflows/order-contract';
+import { createApiClient } from './api-client';
+import { checkBooks } from './books';
+import { drive } from './driver';
+import type { DriveResult } from './driver';
+import { collectOrderFacts, replayAll } from './histories';
+import type { OrderWorkflowFacts } from './histories';
+import { stats } from './report';
+import type { FailingOrder, SimulationReport } from './report';
+import { DAY, generateScenario } from './scenario';
+import type { ScenarioOptions } from './scenario';
+import { setUpWorld } from './setup';
+import { simKey, startWorld } from './world';
+import type { World } from './world';
+
+export interface RunOptions extends ScenarioOptions {
+  /** A migrated, empty database (tests); default an embedded PostgreSQL of the run's own. */
+  databaseUrl?: string;
+  /** Progress lines while it runs (stderr in the CLI). */
+  progress?: (line: string) => void;
+  /** Failing orders printed with their timelines (default 10). */
+  maxFailingOrders?: number;
+}
+
+const running = new Set<World>();
+
+/** Stops the worlds of runs in progress (the CLI calls it on Ctrl-C: nothing is left behind). */
+export async function stopRunningWorlds(): Promise<void> {
+  await Promise.all([...running].map((w) => w.stop()));
+}
+
+export async function runSimulation(options: RunOptions): Promise<SimulationReport> {
+  const t0 = Date.now();
+  const scenario = generateScenario(options);
+  const world = await startWorld({ scenario, databaseUrl: options.databaseUrl, log: options.progress });
+  running.add(world);
+  try {
+    const api = createApiClient(world.apiUrl);
+    const cast = await setUpWorld(world, api, scenario);
+    const t1 = Date.now();
+    const driven = await drive(world, api, scenario, cast, { progress: options.progress });
+    const t2 = Date.now();
+    options.progress?.('checking the books and replaying every history...');
+    const orderIds = [...new Set(driven.orderIds.values())].sort((a, b) => a - b);
+    const allIds = (await world.prisma.order.findMany({ select: { id: true }, orderBy: { id: 'asc' } })).map((o) => o.id);
+    const facts = await collectOrderFacts(world.env.client, allIds);
+    const apiKeyOf = new Map([...cast.providerIds].map(([key, id]) => [id, simKey(key)]));
+    const checks = await checkBooks({ prisma: world.prisma, workflows: facts, upstream: { orders: world.simulator.state.listOrders(), apiKeyOf } });
+    const replay = await replayAll(world.env.client, world.bundle, facts.values(), [...cast.providerIds.values()]);
+    checks.push({
+      name: 'replay',
+      claim: "every history replays on today's code (Worker.runReplayHistories)",
+      checked: replay.replayed,
+      failures: replay.failures.map((f) => ({ orderId: Number(/^order-(\d+)$/.exec(f.workflowId)?.[1]) || undefined, message: `${f.workflowId} run ${f.runId}: ${f.error}` })),
+    });
+    const t3 = Date.now();
+    const passed = checks.every((c) => c.failures.length === 0) && driven.anomalies.length === 0;
+    const failingOrders = await describeFailingOrders(world, checks, driven, options.maxFailingOrders ?? 10);
+    return {
+      seed: options.seed,
+      orders: scenario.orders.length,
+      days: scenario.days,
+      passed,
+      replay: `npm run simulate -- --seed ${options.seed} --orders ${scenario.orders.length} --days ${scenario.days}${options.kills !== undefined ? ` --kills ${options.kills}` : ''}`,
+      checks: checks.map((c) => ({ name: c.name, claim: c.claim, checked: c.checked, passed: c.failures.length === 0, failures: c.failures.slice(0, 200) })),
+      anomalies: driven.anomalies,
+      figures: await figures(world, scenario.orders.length, orderIds.length, driven, facts, replay.replayed, { t0, t1, t2, t3 }),
+      failingOrders,
+      samples: driven.samples,
+    };
+  } finally {
+    running.delete(world);
+    await world.stop();
+  }
+}
+
+async function figures(
+  world: World,
+  planned: number,
+  placed: number,
+  driven: DriveResult,
+  facts: Map<number, OrderWorkflowFacts>,
+  replayed: number,
+  t: { t0: number; t1: number; t2: number; t3: number },
+): Promise<SimulationReport['figures']> {
+  const byStatus = Object.fromEntries(
+    (await world.prisma.$queryRaw<Array<{ status: string; n: number }>>`SELECT status, COUNT(*)::int AS n FROM orders GROUP BY status ORDER BY status`).map((r) => [r.status, r.n]),
+  );
+  const refundRows = await world.prisma.$queryRaw<Array<{ reason: string | null; n: number; total: string }>>`
+    SELECT reason, COUNT(*)::int AS n, SUM(amount)::text AS total FROM ledger_entries WHERE kind = 'refund' GROUP BY reason`;
+  const total = refundRows.reduce((sum, r) => addMoney(sum, r.total), '0');
+  const rows = await world.prisma.order.findMany({ select: { id: true, link: true, providerOrderId: true, provider: { select: { apiUrl: true } } } });
+  const calls = world.proxy.calls;
+  const perOrder = rows.map((o) => {
+    const provider = /\/p\/([^/]+)\//.exec(o.provider.apiUrl)?.[1] ?? '';
+    return (calls.addsByLink.get(`${provider}:${o.link}`) ?? 0) + (o.providerOrderId ? (calls.byOrder.get(`${provider}:${o.providerOrderId}`) ?? 0) : 0);
+  });
+  const all = [...facts.values()];
+  return {
+    orders: { planned, placed, byStatus, openInRefillWindow: all.filter((f) => f.open).length },
+    refunds: { count: refundRows.reduce((n, r) => n + r.n, 0), total, byRule: Object.fromEntries(refundRows.map((r) => [r.reason ?? '?', r.n])) },
+    providerCalls: { total: calls.total, failedByOutage: calls.failed, byAction: calls.byAction, perOrder: stats(perOrder) },
+    temporal: { eventsPerOrder: stats(all.map((f) => f.events)), actionsPerOrder: stats(all.map((f) => f.actions)), activityFailures: all.reduce((n, f) => n + f.activityFailures, 0), replayedHistories: replayed },
+    answers: driven.answers,
+    faults: { ...driven.faults, workerStarts: world.workerStarts },
+    driveWallSeconds: { skipping: driven.wallMs.skipping / 1000, acting: driven.wallMs.acting / 1000, faults: driven.wallMs.faults / 1000 },
+    simulatedDays: driven.simulatedMs / DAY,
+    wallSeconds: { total: (t.t3 - t.t0) / 1000, setup: (t.t1 - t.t0) / 1000, drive: (t.t2 - t.t1) / 1000, checks: (t.t3 - t.t2) / 1000 },
+  };
+}
+
+async function describeFailingOrders(world: World, checks: Array<{ failures: Array<{ orderId?: number; message: string }> }>, driven: DriveResult, max: number): Promise<FailingOrder[]> {
+  const problems = new Map<number, string[]>();
+  for (const c of checks) for (const f of c.failures) if (f.orderId !== undefined) problems.set(f.orderId, [...(problems.get(f.orderId) ?? []), f.message]);
+  const indexOf = new Map([...driven.orderIds].map(([index, id]) => [id, index]));
+  const out: FailingOrder[] = [];
+  for (const [orderId, list] of [...problems].slice(0, max)) {
+    const index = indexOf.get(orderId);
+    const journal = (index !== undefined ? (driven.journal.get(index) ?? []) : []).map((l) => `  day ${(l.at / DAY).toFixed(3)}  ${l.what} → ${l.answer}`);
+    const timeline = await fetchAllRuns(world.env.client, orderWorkflowId(orderId)).then((runs) => renderTimeline(runs), (error) => [`no history: ${String(error)}`]);
+    out.push({ orderId, problems: list, journal: index !== undefined ? [`scenario order #${index}:`, ...journal] : [], timeline });
+  }
+  return out;
+}

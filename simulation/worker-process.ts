@@ -1,0 +1,57 @@
+/**
+ * The engine's worker as its own process, so the simulation can kill it as a crash does (SIGKILL,
+ * mid-activity included) and start a new one. Started by world.ts with:
+ *   SIM_DATABASE_URL, SIM_TEMPORAL_ADDRESS, SIM_BUNDLE_PATH (bundled workflow code),
+ *   SIM_PROVIDER_TIMEOUT_MS, SIM_SYNC_POLICY (JSON: the provider sync's pacing for simulated months).
+ * Prints "ready" on stdout once the worker polls.
+ */
+import { readFile } from 'node:fs/promises';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { createPrisma } from '../db/client';
+import { createEngineDeps } from '../deps/engine-deps';
+import { createEngineWorker } from '../worker';
+import { ORDER_TASK_QUEUE, providerSyncWorkflowId } from '../workflows/order-contract';
+
+export const WORKER_APPLICATION_NAME = 'sim-worker';
+
+async function main(): Promise<void> {
+  const env = (name: string) => {
+    const value = process.env[name];
+    if (!value) throw new Error(`${name} is not set`);
+    return value;
+  };
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const prisma = createPrisma(env('SIM_DATABASE_URL'), { applicationName: WORKER_APPLICATION_NAME });
+  const address = env('SIM_TEMPORAL_ADDRESS');
+  const client = new Client({ connection: await Connection.connect({ address }) });
+  const policy = JSON.parse(env('SIM_SYNC_POLICY')) as object;
+  const deps = createEngineDeps(prisma, client, {
+    providerTimeoutMs: Number(env('SIM_PROVIDER_TIMEOUT_MS')),
+    // The sync paced for simulated months (see world.ts SYNC_POLICY); otherwise as the engine wakes it.
+    wakeProviderSync: async (providerId) => {
+      await client.workflow.signalWithStart('providerSyncWorkflow', {
+        workflowId: providerSyncWorkflowId(providerId),
+        taskQueue: ORDER_TASK_QUEUE,
+        args: [{ providerId, policy }],
+        signal: 'wake',
+        signalArgs: [{ providerId }],
+      });
+    },
+  });
+  const connection = await NativeConnection.connect({ address });
+  const worker = await createEngineWorker({ connection, deps, workflowBundle: { code: await readFile(env('SIM_BUNDLE_PATH'), 'utf8') } });
+  const running = worker.run();
+  // Our stdin is the simulation's pipe: when the simulation ends (or dies), so does this worker.
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.resume();
+  process.stdout.write('ready\n');
+  await running;
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    process.stderr.write(`simulation worker failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+}

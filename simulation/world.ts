@@ -1,0 +1,232 @@
+/**
+ * The real engine, assembled for one simulation run: PostgreSQL (a given database, or an embedded
+ * one of its own), the in-memory Temporal server with time skipping, the provider simulator (its
+ * clock is Temporal's, so upstream time skips with the engine's), the fault proxy in front of it,
+ * the REST API over HTTP, and the worker in a child process that can be SIGKILLed and restarted.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
+import pino from 'pino';
+import { Client as PgClient } from 'pg';
+import { createApp } from '../api/app';
+import { createPrisma } from '../db/client';
+import { migrate } from '../db/migrate';
+import { startPostgres, withDatabase } from '../db/postgres';
+import type { RunningPostgres } from '../db/postgres';
+import { createEngineDeps } from '../deps/engine-deps';
+import type { EngineDeps } from '../deps/engine-deps';
+import type { PrismaClient } from '../generated/prisma/client';
+import { startProviderSimulator } from '../provider-simulator';
+import type { ProviderSimulator } from '../provider-simulator';
+import type { SimService } from '../provider-simulator/catalogue';
+import { startInMemoryTemporalServer } from '../temporal-server';
+import type { InMemoryTemporalServer } from '../temporal-server';
+import { startFaultProxy } from './fault-proxy';
+import type { FaultProxy } from './fault-proxy';
+import type { Scenario } from './scenario';
+import { WORKER_APPLICATION_NAME } from './worker-process';
+
+/** Provider HTTP timeout of the engine in the simulation (real ms): `slow_add` answers after it. */
+export const PROVIDER_TIMEOUT_MS = 1_500;
+
+/**
+ * The provider sync's pacing in the simulation: months of orders with the engine's 15 s..5 min rounds
+ * would be ~100,000 rounds per provider (and a round after every dispatch's wake). Rounds every 1..3 h keep the run in minutes; what the
+ * sync does per round is unchanged.
+ */
+export const SYNC_POLICY = { minIntervalMs: 3_600_000, maxIntervalMs: 3 * 3_600_000, wakeMinGapMs: 3_600_000, idleEndMs: 6 * 3_600_000 };
+
+export interface World {
+  env: TestWorkflowEnvironment;
+  temporal: InMemoryTemporalServer;
+  prisma: PrismaClient;
+  databaseUrl: string;
+  deps: EngineDeps;
+  simulator: ProviderSimulator;
+  proxy: FaultProxy;
+  apiUrl: string;
+  bundle: WorkflowBundle;
+  /** Temporal's clock (the simulator's too). */
+  now(): number;
+  /** SIGKILL the worker process and start a new one; resolves when the new one polls. */
+  killWorker(): Promise<void>;
+  workerStarts: number;
+  /** pg_terminate_backend on every connection of the worker; returns how many. */
+  terminateWorkerConnections(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface StartWorldOptions {
+  scenario: Scenario;
+  /** A migrated, empty database (tests); default: an embedded PostgreSQL of the run's own. */
+  databaseUrl?: string;
+  log?: (line: string) => void;
+}
+
+export async function startWorld(options: StartWorldOptions): Promise<World> {
+  const stops: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn().catch(() => undefined);
+  };
+  try {
+    installQuietRuntime();
+    let databaseUrl = options.databaseUrl;
+    if (!databaseUrl) {
+      const pg: RunningPostgres = await startPostgres({ ephemeral: true, ignoreDatabaseUrl: true });
+      stops.push(() => pg.stop());
+      databaseUrl = await createDatabase(pg.url, 'simulation');
+      await migrate(databaseUrl);
+    }
+    const temporal = await startInMemoryTemporalServer({ logger: { warn: () => undefined } });
+    stops.push(() => temporal.shutdown());
+    const env = await connectTimeSkipping(temporal.address);
+    stops.push(() => env.teardown());
+    const now = () => temporal.engine.clock.now();
+
+    const simulator = await startProviderSimulator({
+      clock: now,
+      apiKey: options.scenario.providers.map((p) => simKey(p.key)),
+      catalogue: simCatalogue(options.scenario),
+      balance: '1000000000',
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined } as never,
+    });
+    stops.push(() => simulator.close());
+    const proxy = await startFaultProxy({ target: simulator.url, now });
+    stops.push(() => proxy.close());
+
+    const prisma = createPrisma(databaseUrl, { applicationName: 'sim-api' });
+    stops.push(() => prisma.$disconnect());
+    const deps = createEngineDeps(prisma, env.client, { providerTimeoutMs: PROVIDER_TIMEOUT_MS });
+    const server: Server = createApp({ ...deps, logger: pino({ level: process.env.SIM_API_LOG ?? 'silent' }) }).listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    stops.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+    const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
+    const dir = await mkdtemp(join(tmpdir(), 'simulation-'));
+    stops.push(() => rm(dir, { recursive: true, force: true }));
+    const bundlePath = join(dir, 'workflows.js');
+    await writeFile(bundlePath, bundle.code);
+
+    const workerEnv = {
+      ...process.env,
+      SIM_DATABASE_URL: databaseUrl,
+      SIM_TEMPORAL_ADDRESS: temporal.address,
+      SIM_BUNDLE_PATH: bundlePath,
+      SIM_PROVIDER_TIMEOUT_MS: String(PROVIDER_TIMEOUT_MS),
+      SIM_SYNC_POLICY: JSON.stringify(SYNC_POLICY),
+    };
+    let worker: ChildProcess | null = null;
+    stops.push(async () => {
+      worker?.kill('SIGKILL');
+    });
+    const world: World = {
+      env,
+      temporal,
+      prisma,
+      databaseUrl,
+      deps,
+      simulator,
+      proxy,
+      apiUrl,
+      bundle,
+      now,
+      workerStarts: 0,
+      async killWorker() {
+        worker?.kill('SIGKILL');
+        worker = await startWorkerProcess(workerEnv, options.log);
+        world.workerStarts++;
+      },
+      async terminateWorkerConnections() {
+        const rows = await prisma.$queryRaw<Array<{ ok: boolean }>>`
+          SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+           WHERE application_name = ${WORKER_APPLICATION_NAME} AND pid <> pg_backend_pid()`;
+        return rows.filter((r) => r.ok).length;
+      },
+      stop,
+    };
+    worker = await startWorkerProcess(workerEnv, options.log);
+    world.workerStarts++;
+    return world;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export function simKey(provider: string): string {
+  return `sim-key-${provider}`;
+}
+
+/** The simulator's catalogue: one entry per simulator service id (the same at every provider). */
+function simCatalogue(scenario: Scenario): SimService[] {
+  const byId = new Map<number, SimService>();
+  for (const s of scenario.services) {
+    byId.set(s.providerServiceId, {
+      service: s.providerServiceId,
+      name: s.name,
+      type: s.type,
+      category: s.category,
+      rate: s.rate,
+      min: s.min,
+      max: s.max,
+      refill: s.refill.kind !== 'none',
+      cancel: s.cancelable,
+    });
+  }
+  return [...byId.values()];
+}
+
+function startWorkerProcess(env: NodeJS.ProcessEnv, log?: (line: string) => void): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'worker-process.ts')], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stderr!.on('data', (chunk: Buffer) => log?.(`[worker ${child.pid}] ${chunk.toString().trimEnd()}`));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('ready')) {
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        resolve(child);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`the worker process exited (${code}) before it was ready`)));
+  });
+}
+
+async function createDatabase(adminUrl: string, name: string): Promise<string> {
+  const admin = new PgClient({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return withDatabase(adminUrl, name);
+}
+
+let runtimeInstalled = false;
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // Installed already (a test process): keep it.
+  }
+}
+
+/** The SDK's time-skipping environment against our own server (as test/support/temporal.ts does). */
+async function connectTimeSkipping(address: string): Promise<TestWorkflowEnvironment> {
+  const create = (TestWorkflowEnvironment as unknown as { create(options: object): Promise<TestWorkflowEnvironment> }).create.bind(TestWorkflowEnvironment);
+  return create({ server: { type: 'existing' }, address, namespace: 'default', supportsTimeSkipping: true });
+}
