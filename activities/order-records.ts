@@ -368,7 +368,8 @@ export function flagCondition(flag: OrderFlag): Prisma.OrderWhereInput {
   }
 }
 
-function toRecord(row: OrderRow): OrderRecord {
+/** A row of `orders` as the engine reads it (money as 5-decimal strings, times as ISO text). */
+export function toRecord(row: OrderRow): OrderRecord {
   return {
     id: row.id,
     workflowId: row.workflowId,

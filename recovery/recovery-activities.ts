@@ -15,7 +15,8 @@ import type { EngineDeps } from '../deps/engine-deps';
 import { activityLogger } from '../activities/activity-logger';
 import { debitKey, refundKey, wakeProviderSync } from '../activities/order-activities';
 import { formatMoney } from '../domain/money';
-import type { OrderStatus } from '../domain/order-status';
+import { toRecord } from '../activities/order-records';
+import type { OrderRecord } from '../activities/order-records';
 import { isServiceType } from '../domain/service-types';
 import { ORDER_TASK_QUEUE, orderWorkflowId } from '../workflows/order-contract';
 import { orderSearchAttributes } from '../workflows/order-search-attributes';
@@ -155,19 +156,13 @@ async function recoverOne(deps: EngineDeps, orderId: number, round: RecoveryRoun
 }
 
 /** The row's order-type columns as OrderInput fields (absent ones left out, as buildOrderInput does). */
-function typeFieldsOf(row: {
-  serviceType: string;
-  providerFields: unknown;
-  dripFeed: unknown;
-  subscription: unknown;
-  executeAt: Date | null;
-}): OrderTypeInput {
+function typeFieldsOf(record: OrderRecord): OrderTypeInput {
   return {
-    ...(row.serviceType !== 'default' && isServiceType(row.serviceType) ? { serviceType: row.serviceType } : {}),
-    ...(row.providerFields && Object.keys(row.providerFields).length > 0 ? { providerFields: row.providerFields as Record<string, string> } : {}),
-    ...(row.dripFeed ? { dripFeed: row.dripFeed as NonNullable<OrderTypeInput['dripFeed']> } : {}),
-    ...(row.subscription ? { subscription: row.subscription as NonNullable<OrderTypeInput['subscription']> } : {}),
-    ...(row.executeAt ? { executeAt: row.executeAt.getTime() } : {}),
+    ...(record.serviceType !== 'default' && isServiceType(record.serviceType) ? { serviceType: record.serviceType } : {}),
+    ...(record.providerFields && Object.keys(record.providerFields).length > 0 ? { providerFields: record.providerFields } : {}),
+    ...(record.dripFeed ? { dripFeed: record.dripFeed } : {}),
+    ...(record.subscription ? { subscription: record.subscription } : {}),
+    ...(record.executeAt ? { executeAt: Date.parse(record.executeAt) } : {}),
   };
 }
 
@@ -196,39 +191,18 @@ export async function readOrphan(deps: Pick<EngineDeps, 'prisma'>, orderId: numb
     prisma.ledgerEntry.findUnique({ where: { idempotencyKey: refundKey(orderId) } }),
   ]);
   const ms = (d: Date | null) => (d ? d.getTime() : null);
+  // The columns as every part reads them (order-records' toRecord), times as epoch ms.
+  const record = toRecord(row);
   return {
-    id: row.id,
-    userId: row.userId,
-    serviceId: row.serviceId,
-    providerId: row.providerId,
+    ...record,
     providerServiceId: row.service.providerServiceId,
-    link: row.link,
-    linkKey: row.linkKey,
-    quantity: row.quantity,
-    rate: formatMoney(row.rate.toFixed(5)),
-    charge: formatMoney(row.charge.toFixed(5)),
-    refillKind: row.refillKind,
-    refillDays: row.refillDays,
-    cancelable: row.cancelable,
-    status: row.status as OrderStatus,
-    overdue: row.overdue,
-    stalled: row.stalled,
-    cancelRequested: row.cancelRequested,
-    providerOrderId: row.providerOrderId,
-    startCount: row.startCount,
-    remains: row.remains,
-    refunded: formatMoney(row.refunded.toFixed(5)),
-    lastProviderAnswer: row.lastProviderAnswer ?? null,
-    rejectReason: row.rejectReason,
-    idempotencyKey: row.idempotencyKey,
-    requestHash: row.requestHash,
     createdAt: row.createdAt.getTime(),
     startedAt: ms(row.startedAt),
     finishedAt: ms(row.finishedAt),
     dispatchQuantity: row.dispatchQuantity,
     refillVoidReason: row.refillVoidReason,
     debit: debit ? { at: debit.createdAt.getTime() } : null,
-    typeFields: typeFieldsOf(row),
+    typeFields: typeFieldsOf(record),
     refund: refund ? { amount: formatMoney(refund.amount.toFixed(5)), rule: refundRuleOf(refund.reason), at: refund.createdAt.getTime() } : null,
     refills: row.refills.map((r) => ({
       id: r.id,
