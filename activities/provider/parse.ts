@@ -181,13 +181,13 @@ function postDelivery(e: unknown, bareIsCount: boolean): number | null {
 /**
  * A subscription's status answer: {"status": "Active", "posts": "2", "orders": [...]} (docs/smm-api-v2.md),
  * any case; `orders` may list child orders ({order, quantity}) or bare ids, `delivered` the count each
- * post got. Null when the entry is not about a subscription (no `posts`, and a status that orders
- * have too: "Active" alone stays an order's In progress).
+ * post got. Null when the entry is not about a subscription (no `posts`: "Active" alone stays an
+ * order's In progress, "Paused" alone an unrecognised order status).
  */
 export function parseSubscriptionEntry(v: Record<string, unknown>): SubscriptionUpstream | null {
   const k = statusKey(v.status);
   const status = k === null ? undefined : SUBSCRIPTION_STATUS[k];
-  if (!status || (!('posts' in v) && status !== 'paused' && status !== 'expired')) return null;
+  if (!status || !('posts' in v)) return null;
   const counts = Array.isArray(v.delivered);
   const list: unknown[] = counts ? (v.delivered as unknown[]) : Array.isArray(v.orders) ? v.orders : [];
   const delivered = list.map((e) => postDelivery(e, counts));

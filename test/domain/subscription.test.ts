@@ -63,12 +63,13 @@ describe('subscription status answers (activities/provider/parse.ts)', () => {
     expect(parseSubscriptionEntry({ status: 'paused', posts: 1, orders: [{ order: 77, quantity: '150' }] })).toEqual({ status: 'paused', posts: 1, delivered: [150] });
     // Bare child ids say nothing about what each post got.
     expect(parseSubscriptionEntry({ status: 'Completed', posts: '2', orders: [77, 78] })).toEqual({ status: 'completed', posts: 2, delivered: [null, null] });
-    expect(parseSubscriptionEntry({ status: 'Expired' })).toEqual({ status: 'expired', posts: 0, delivered: [] });
+    expect(parseSubscriptionEntry({ status: 'Expired', posts: 0 })).toEqual({ status: 'expired', posts: 0, delivered: [] });
     expect(parseSubscriptionEntry({ status: 'Cancelled', posts: '0' })).toEqual({ status: 'canceled', posts: 0, delivered: [] });
   });
 
   it('leaves order answers alone: "Active" without posts stays an order\'s In progress', () => {
     expect(parseSubscriptionEntry({ status: 'Active', remains: '10' })).toBeNull();
+    expect(parseSubscriptionEntry({ status: 'Paused', remains: '1' })).toBeNull();
     expect(parseOrderStatusEntry({ status: 'Active', remains: '10' })).toMatchObject({ status: 'in_progress', remains: 10 });
     expect(parseOrderStatusEntry({ status: 'Paused', posts: '3' })).toMatchObject({ status: 'in_progress', subscription: { status: 'paused', posts: 3 } });
     expect(parseOrderStatusEntry({ status: 'Expired', posts: '3' })).toMatchObject({ status: 'completed', subscription: { status: 'expired' } });
