@@ -22,7 +22,7 @@ const DAY = 24 * 3600_000;
 /** 30 new posts over 6 weeks: one every 1.4 days. */
 const POST_EVERY_MS = (42 * DAY) / 30;
 /** A run's history stays under this many events (10 posts a run, a handful of events each). */
-const MAX_EVENTS_PER_RUN = 200;
+const MAX_EVENTS_PER_RUN = 120;
 
 let serviceId: number;
 jest.setTimeout(600_000);
@@ -148,5 +148,25 @@ describe('subscriptions to future posts', () => {
     expect(final).toMatchObject({ status: 'partial', refunded: refund });
     expect(final.refunds.map((r) => [r.amount, r.rule])).toEqual([[refund, 'R-SUBSCRIPTION-UNSERVED']]);
     expect(await engine.deps.ledger.balanceOf(sub.userId)).toBe(new Decimal('10').minus('3.6').plus(refund).toFixed(5));
+  });
+
+  it('R-AUTO-CANCEL, R-SUBSCRIPTION-UNSERVED: a subscription the provider cancels before any post ends canceled with the whole charge back', async () => {
+    const sub = await subscribe('dropped', {}, { end: 'canceled', cancelAfterMs: 3600_000 });
+    await passDays(1);
+    const final = await engine.handle(sub.orderId).result();
+    expect(final).toMatchObject({ status: 'canceled', refunded: '3.60000', remains: 9000, subscription: { status: 'canceled', posts: 0, settled: true } });
+    expect(final.refunds.map((r) => [r.amount, r.rule])).toEqual([['3.60000', 'R-AUTO-CANCEL']]);
+    expect(await engine.deps.ledger.balanceOf(sub.userId)).toBe('10.00000');
+  });
+
+  it('R-CANCEL-FULL: support\'s cancel of an active subscription gives the whole charge back at once and asks the provider to drop it', async () => {
+    const sub = await subscribe('support', {});
+    await passDays(3);
+    const answer = await cancelOrder(engine.client, sub.orderId, { requestedBy: { kind: 'support', userId: 1 }, mode: 'full_refund', reason: 'customer complaint' });
+    expect(answer).toMatchObject({ accepted: true });
+    const final = await engine.handle(sub.orderId).result();
+    expect(final).toMatchObject({ status: 'canceled', refunded: '3.60000' });
+    expect(final.refunds.map((r) => r.rule)).toEqual(['R-CANCEL-FULL']);
+    expect(engine.simulator.state.getOrder(sub.providerOrderId)!.cancelRequestedAt).not.toBeNull();
   });
 });
