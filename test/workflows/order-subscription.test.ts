@@ -7,6 +7,8 @@
  */
 import type { temporal as proto } from '@temporalio/proto';
 import Decimal from 'decimal.js';
+import { ownStatusRows, statusView } from '../../api/v2/actions/status';
+import { orderFromState, typeFieldsOfInput } from '../../api/views';
 import { postAmount } from '../../provider-simulator/subscription';
 import { buildOrderInput, cancelOrder, reserveOrderId, startOrder } from '../../worker/order-client';
 import { ORDER_TASK_QUEUE, providerSyncWorkflowId } from '../../workflows/order-contract';
@@ -99,6 +101,10 @@ describe('subscriptions to future posts', () => {
     expect(midway.status).toBe('in_progress');
     expect(midway.subscription).toMatchObject({ status: 'active' });
     expect(midway.subscription!.posts).toBeGreaterThanOrEqual(14);
+    // API v2 `status` answers the posts served as panels do; the live view shows them with what each got.
+    const v2 = statusView((await ownStatusRows(engine.prisma, sub.userId, [sub.orderId])).get(sub.orderId)!, 'USD');
+    expect(v2).toMatchObject({ status: 'In progress', posts: String(midway.subscription!.posts) });
+    expect(orderFromState(midway, 'user', typeFieldsOfInput(sub.input)).posts).toEqual({ status: 'active', served: midway.subscription!.posts, ordered: 30, delivered: midway.subscription!.delivered });
     await passDays(22);
     const final = await engine.handle(sub.orderId).result();
     const got = Array.from({ length: 30 }, (_, k) => postAmount(sub.providerOrderId, k, 100, 300));
