@@ -67,6 +67,9 @@ export const scenarioSchema = z.strictObject({
   refillDurationMs: z.number().int().nonnegative().optional(),
   /** Subscriptions: the account posts this often (a post is served `delay` minutes after it appears). */
   postEveryMs: z.number().int().positive().optional(),
+  /** Subscriptions: Paused from pauseAfterMs after the start, for pauseForMs (posts due meanwhile wait). */
+  pauseAfterMs: z.number().int().nonnegative().optional(),
+  pauseForMs: z.number().int().nonnegative().optional(),
   /** The answer to a cancel request (accept needs the service's cancel flag too). */
   cancel: z.enum(['accept', 'refuse']).optional(),
   /** How `add` answers for this link (see addSchema). */
@@ -88,6 +91,8 @@ export interface Behaviour {
   refillDurationMs: number;
   cancel: 'accept' | 'refuse';
   postEveryMs: number;
+  pauseAfterMs: number | null;
+  pauseForMs: number;
   quirks: Quirks;
 }
 
@@ -103,6 +108,8 @@ export const DEFAULT_BEHAVIOUR: Behaviour = {
   refillDurationMs: 10_000,
   cancel: 'accept',
   postEveryMs: 24 * 3600 * 1000,
+  pauseAfterMs: null,
+  pauseForMs: 0,
   quirks: {},
 };
 

@@ -615,7 +615,9 @@ export class SimulatorCore {
     const b = o.behaviour;
     const autoCancelAt = b.end === 'canceled' ? o.createdAt + (b.cancelAfterMs ?? b.startDelayMs) : Infinity;
     const userCancelAt = o.cancelRequestedAt !== null ? o.cancelRequestedAt + this.cancelDelayMs : Infinity;
-    return subscriptionAt(sub, o.id, o.createdAt + b.startDelayMs, b.postEveryMs, now, Math.min(autoCancelAt, userCancelAt));
+    const startAt = o.createdAt + b.startDelayMs;
+    const pause = b.pauseAfterMs !== null ? { from: startAt + b.pauseAfterMs, until: startAt + b.pauseAfterMs + b.pauseForMs } : undefined;
+    return subscriptionAt(sub, o.id, startAt, b.postEveryMs, now, Math.min(autoCancelAt, userCancelAt), pause);
   }
 
   private subscriptionTimeline(o: SimOrder, sub: SimSubscription, now: number): { canon: OrderCanon; delivered: number } {

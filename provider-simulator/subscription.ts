@@ -5,7 +5,8 @@
  * among `posts`, which is what the panel charged for); each post is served `delay` minutes after it
  * appears, with between min and max units (a fixed pseudo-random amount per post). It ends
  * Completed once `posts` are served, Expired at `expiry` (end of that day, UTC), Canceled at the
- * provider's own cancel or a cancel request.
+ * provider's own cancel or a cancel request. A scenario may pause it for a while (Paused; the posts
+ * due meanwhile are served when the pause ends).
  */
 
 export interface SimSubscription {
@@ -18,7 +19,13 @@ export interface SimSubscription {
   expiresAt: number | null;
 }
 
-export type SubscriptionCanon = 'Active' | 'Completed' | 'Expired' | 'Canceled';
+export type SubscriptionCanon = 'Active' | 'Paused' | 'Completed' | 'Expired' | 'Canceled';
+
+/** A pause of the provider's service (epoch ms, [from, until)): posts due meanwhile are served when it ends. */
+export interface SimPause {
+  from: number;
+  until: number;
+}
 
 export interface SubscriptionAt {
   canon: SubscriptionCanon;
@@ -49,14 +56,18 @@ export function postServedAt(sub: SimSubscription, startAt: number, postEveryMs:
 }
 
 /** Where the subscription is at `now`; cancelAt is the provider's or the requested cancel (Infinity: none). */
-export function subscriptionAt(sub: SimSubscription, seed: number, startAt: number, postEveryMs: number, now: number, cancelAt: number): SubscriptionAt {
-  const completeAt = sub.posts > 0 ? postServedAt(sub, startAt, postEveryMs, sub.posts - 1) : startAt;
+export function subscriptionAt(sub: SimSubscription, seed: number, startAt: number, postEveryMs: number, now: number, cancelAt: number, pause?: SimPause): SubscriptionAt {
+  const served = (k: number) => {
+    const at = postServedAt(sub, startAt, postEveryMs, k);
+    return pause && at >= pause.from && at < pause.until ? pause.until : at;
+  };
+  const completeAt = sub.posts > 0 ? served(sub.posts - 1) : startAt;
   const expireAt = sub.expiresAt ?? Infinity;
   const endAt = Math.min(completeAt, expireAt, cancelAt);
   const until = Math.min(now, endAt);
   const delivered: number[] = [];
-  for (let k = 0; k < sub.posts && postServedAt(sub, startAt, postEveryMs, k) <= until; k++) delivered.push(postAmount(seed, k, sub.min, sub.max));
-  if (now < endAt) return { canon: 'Active', delivered, endedAt: null };
+  for (let k = 0; k < sub.posts && served(k) <= until; k++) delivered.push(postAmount(seed, k, sub.min, sub.max));
+  if (now < endAt) return { canon: pause && now >= pause.from && now < pause.until ? 'Paused' : 'Active', delivered, endedAt: null };
   const canon: SubscriptionCanon = endAt === completeAt ? 'Completed' : endAt === cancelAt ? 'Canceled' : 'Expired';
   return { canon, delivered, endedAt: endAt };
 }

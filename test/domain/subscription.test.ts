@@ -90,6 +90,14 @@ describe('the simulator serves subscriptions (provider-simulator/subscription.ts
     for (const d of done.delivered) expect(d >= 100 && d <= 300).toBe(true);
   });
 
+  it('answers Paused during a pause; the posts due meanwhile are served when it ends', () => {
+    const pause = { from: DAY / 2, until: 3 * DAY };
+    expect(subscriptionAt(sub, 7, 0, DAY, 2 * DAY, Infinity, pause)).toMatchObject({ canon: 'Paused' });
+    expect(subscriptionAt(sub, 7, 0, DAY, 2 * DAY, Infinity, pause).delivered).toHaveLength(1);
+    expect(subscriptionAt(sub, 7, 0, DAY, 3 * DAY, Infinity, pause)).toMatchObject({ canon: 'Active' });
+    expect(subscriptionAt(sub, 7, 0, DAY, 3 * DAY, Infinity, pause).delivered).toHaveLength(3);
+  });
+
   it('ends Expired at the end of the expiry day, Canceled at a cancel, with the posts served until then', () => {
     const expiresAt = expiryInstant('2/1/1970')!;
     expect(expiresAt).toBe(2 * DAY);

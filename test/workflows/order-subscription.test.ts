@@ -175,4 +175,17 @@ describe('subscriptions to future posts', () => {
     expect(final.refunds.map((r) => r.rule)).toEqual(['R-CANCEL-FULL']);
     expect(engine.simulator.state.getOrder(sub.providerOrderId)!.cancelRequestedAt).not.toBeNull();
   });
+
+  it('a subscription the provider pauses is followed through Paused and back to Active, the order staying in progress', async () => {
+    const sub = await subscribe('paused', {}, { pauseAfterMs: DAY, pauseForMs: 2 * DAY });
+    await passDays(2);
+    const paused = await engine.handle(sub.orderId).query<OrderState>('state');
+    expect(paused).toMatchObject({ status: 'in_progress', subscription: { status: 'paused', posts: 0 } });
+    await passDays(2);
+    const active = await engine.handle(sub.orderId).query<OrderState>('state');
+    // The post due at 1.4 days waited for the pause's end (3 days); the next came at 2.8 days.
+    expect(active).toMatchObject({ status: 'in_progress', subscription: { status: 'active', posts: 2 } });
+    await cancelOrder(engine.client, sub.orderId, { requestedBy: { kind: 'support', userId: 1 }, mode: 'full_refund', reason: 'test over' });
+    await engine.handle(sub.orderId).result();
+  });
 });
