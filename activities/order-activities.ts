@@ -136,6 +136,8 @@ export const ORDER_FAILURES = {
   orderMissing: 'OrderMissing',
 } as const;
 
+import { SUBSCRIPTION_UPSTREAM_STATUSES } from '../domain/subscription';
+
 const UPSTREAM_STATUSES: ReadonlyArray<ProviderUpdate['status']> = ['pending', 'in_progress', 'completed', 'partial', 'canceled'];
 
 /** The order's row as placement inserts it: the order input's snapshot (R-PRICE-SNAPSHOT). */
@@ -517,9 +519,10 @@ export function createOrderActivities(deps: EngineDeps) {
     async upstreamState(orderId: number): Promise<ProviderUpdate | null> {
       const row = await prisma.order.findUnique({
         where: { id: orderId },
-        select: { upstreamStatus: true, upstreamStartCount: true, upstreamRemains: true, lastCheckedAt: true, providerId: true, providerOrderId: true },
+        select: { upstreamStatus: true, upstreamStartCount: true, upstreamRemains: true, lastCheckedAt: true, providerId: true, providerOrderId: true, subscription: true },
       });
       const status = row?.upstreamStatus;
+      if (row && status && row.subscription !== null) return subscriptionUpstreamState(row, status);
       if (!row || !status || !UPSTREAM_STATUSES.includes(status as ProviderUpdate['status'])) return null;
       return {
         status: status as ProviderUpdate['status'],
@@ -588,4 +591,26 @@ export type OrderActivities = ReturnType<typeof createOrderActivities>;
 function refusalFromReason(reason: string | null): ReserveAndDebitResult {
   if (reason === REJECT_MESSAGES.userBlocked) return { accepted: false, code: 'user_blocked', message: reason };
   return { accepted: false, code: 'insufficient_funds', message: reason ?? REJECT_MESSAGES.insufficientFunds };
+}
+
+/**
+ * A subscription's last answer (the sync keeps its own status and its posts served, not the per-post
+ * counts): the continued run learns the posts served; what each got comes with the next answer.
+ */
+function subscriptionUpstreamState(
+  row: { upstreamRemains: number | null; lastCheckedAt: Date | null; providerId: number; providerOrderId: string | null },
+  status: string,
+): ProviderUpdate | null {
+  const own = SUBSCRIPTION_UPSTREAM_STATUSES.find((s) => s === status);
+  if (!own) return null;
+  const asOrder = own === 'active' || own === 'paused' ? 'in_progress' : own === 'expired' ? 'completed' : own;
+  return {
+    status: asOrder,
+    providerId: row.providerId,
+    ...(row.providerOrderId !== null ? { providerOrderId: row.providerOrderId } : {}),
+    startCount: null,
+    remains: null,
+    observedAt: (row.lastCheckedAt ?? new Date()).getTime(),
+    subscription: { status: own, posts: row.upstreamRemains ?? 0, delivered: [] },
+  };
 }

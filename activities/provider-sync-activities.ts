@@ -146,10 +146,13 @@ export function previousUpstream(row: Pick<FollowedRow, 'status' | 'upstreamStat
 
 /** Whether an answer must be signalled: the status moved, or the start count is known for the first time. */
 export function needsSignal(
-  row: Pick<FollowedRow, 'status' | 'upstreamStatus' | 'upstreamStartCount'>,
-  info: Pick<OrderStatusInfo, 'status' | 'startCount'>,
+  row: Pick<FollowedRow, 'status' | 'upstreamStatus' | 'upstreamStartCount'> & { upstreamRemains?: number | null },
+  info: Pick<OrderStatusInfo, 'status' | 'startCount' | 'subscription'>,
 ): boolean {
   const before = previousUpstream(row);
+  // A subscription (issue 12): its own status, and each post served (kept in upstream_remains), are
+  // news; its per-post counts between two posts are not (one signal per post keeps the history small).
+  if (info.subscription) return info.subscription.status !== before.status || info.subscription.posts !== (row.upstreamRemains ?? 0);
   if (info.status !== before.status) return true;
   return before.startCount === null && info.startCount !== null;
 }
@@ -208,7 +211,7 @@ export function createProviderSyncActivities(deps: ProviderSyncDeps) {
      WHERE provider_id = ${providerId}
        AND status IN ('pending', 'in_progress')
        AND provider_order_id IS NOT NULL
-       AND (upstream_status IS NULL OR upstream_status NOT IN ('completed', 'partial', 'canceled'))
+       AND (upstream_status IS NULL OR upstream_status NOT IN ('completed', 'partial', 'canceled', 'expired'))
      ORDER BY last_checked_at ASC NULLS FIRST, id ASC
      LIMIT ${limit}`;
 
@@ -219,7 +222,7 @@ export function createProviderSyncActivities(deps: ProviderSyncDeps) {
        WHERE provider_id = ${providerId}
          AND status IN ('pending', 'in_progress')
          AND provider_order_id IS NOT NULL
-         AND (upstream_status IS NULL OR upstream_status NOT IN ('completed', 'partial', 'canceled'))`;
+         AND (upstream_status IS NULL OR upstream_status NOT IN ('completed', 'partial', 'canceled', 'expired'))`;
     return rows[0]?.n ?? 0;
   };
 
@@ -341,9 +344,10 @@ export function createProviderSyncActivities(deps: ProviderSyncDeps) {
     const rows = answered.map(({ row, info }) => ({
       id: row.id,
       provider_order_id: row.providerOrderId,
-      status: info.status,
+      // A subscription keeps its own status and its posts served (what needsSignal compares).
+      status: info.subscription?.status ?? info.status,
       start_count: info.startCount,
-      remains: info.remains,
+      remains: info.subscription ? info.subscription.posts : info.remains,
     }));
     // Only while the row still holds the upstream order asked about: an order moved to another
     // provider meanwhile (R-SUBSTITUTE) starts its bookkeeping afresh and must not inherit this.
@@ -463,6 +467,7 @@ export function createProviderSyncActivities(deps: ProviderSyncDeps) {
               remains: info.remains,
               raw: info.raw,
               observedAt: checkedAt.getTime(),
+              ...(info.subscription ? { subscription: info.subscription } : {}),
             };
             try {
               await deps.temporal.workflow.getHandle(orderWorkflowId(row.id)).signal(ORDER_MESSAGES.providerUpdate, update);

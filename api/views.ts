@@ -48,6 +48,8 @@ export interface OrderView {
   moves?: MoveRecord[];
   /** A drip-feed the engine runs (issue 12): every run begun, oldest first. */
   runs?: RunView[];
+  /** A subscription (issue 12), live view: the provider's status, posts served of those paid, what each got. */
+  posts?: { status: string; served: number; ordered: number; delivered: Array<number | null> };
 }
 
 /** One run of a drip-feed (order_runs row, or the workflow's record of it). */
@@ -194,6 +196,9 @@ export function orderFromState(s: OrderState, role: Role, type?: Partial<OrderTy
             ...(isStaff(role) ? { providerOrderId: r.providerOrderId } : {}),
           })),
         }
+      : {}),
+    ...(s.subscription
+      ? { posts: { status: s.subscription.status, served: s.subscription.posts, ordered: type?.subscription?.posts ?? s.subscription.posts, delivered: s.subscription.delivered } }
       : {}),
   };
   return isStaff(role) && s.moves ? { ...typed, moves: s.moves } : typed;

@@ -1,6 +1,8 @@
 /**
  * npm run bench -- order-types — history events and Temporal Actions of a 10-run drip-feed run by the
- * engine (issue 12), beside a Default order of the same service, placement to Completed.
+ * engine (issue 12), beside a Default order of the same service, placement to Completed; and of a
+ * 30-post subscription over 6 weeks (one sync signal per post served, continue-as-new every
+ * POSTS_PER_RUN posts): all its runs together, and its longest run.
  *
  * The engine of the tests (test/support/engine.ts) as bench/order-history.ts uses it: each run is
  * dispatched for real to the provider simulator, then moved by the providerUpdate signals the provider
@@ -19,6 +21,7 @@ import { withTestEngine } from './with-test-engine';
 
 const TEMPLATE = 'bench_order_types_template';
 const RUNS = 10;
+const POSTS = 30;
 
 async function main(): Promise<void> {
   await withTestEngine(TEMPLATE, async (engine) => {
@@ -36,6 +39,12 @@ async function main(): Promise<void> {
     );
     console.log('\nevents of one middle run of the drip-feed:');
     console.log(middleRun(drip));
+    const runs = await subscription(engine);
+    const all = runs.flat();
+    console.log(
+      `\nsubscription, ${POSTS} posts over 6 weeks: ${runs.length} runs, ${all.length} events, ${actions(all)} actions in all; ` +
+        `longest run ${Math.max(...runs.map((r) => r.length))} events; per post ${(all.length / POSTS).toFixed(1)} events, ${(actions(all) / POSTS).toFixed(1)} actions`,
+    );
   });
 }
 
@@ -79,6 +88,51 @@ async function dripFeed(engine: TestEngine): Promise<proto.api.history.v1.IHisto
   }
   await engine.handle(orderId).result();
   return (await engine.history(orderId)).events ?? [];
+}
+
+/** A subscription of POSTS posts (max 300), each post's update sent as the sync would, 1.4 days apart. */
+async function subscription(engine: TestEngine): Promise<proto.api.history.v1.IHistoryEvent[][]> {
+  const service = await engine.prisma.service.create({
+    data: { name: 'bench auto likes', category: 'Instagram', type: 'subscriptions', rate: '0.40000', min: 50, max: 5000, providerId: engine.seed.providerId, providerServiceId: '21', cancelable: true },
+  });
+  const userId = await engine.newUser('10.00000');
+  const orderId = await reserveOrderId(engine.prisma);
+  const username = `bench_${Date.now().toString(36)}`;
+  const input = await buildOrderInput(engine.prisma, orderId, {
+    userId,
+    serviceId: service.id,
+    fields: { username, min: '100', max: '300', posts: String(POSTS), delay: '0' },
+    placedAt: await engine.temporal.env.currentTimeMs(),
+  });
+  await startOrder(engine.client, input);
+  const firstRunId = (await engine.handle(orderId).describe()).runId;
+  const sent = await engine.waitForState(orderId, (s) => s.providerOrderId !== null, 60_000);
+  const delivered: number[] = [];
+  const update = async (status: 'active' | 'completed') => {
+    await engine.providerUpdate(orderId, {
+      status: status === 'active' ? 'in_progress' : 'completed',
+      providerId: engine.seed.providerId,
+      providerOrderId: sent.providerOrderId!,
+      startCount: null,
+      remains: null,
+      subscription: { status, posts: delivered.length, delivered: [...delivered] },
+      raw: { status: status === 'active' ? 'Active' : 'Completed', posts: String(delivered.length), delivered: delivered.map(String) },
+    });
+  };
+  for (let post = 1; post <= POSTS; post++) {
+    await engine.temporal.env.sleep(`${(42 * 24) / POSTS} hours`);
+    delivered.push(250);
+    await update(post === POSTS ? 'completed' : 'active');
+    if (post < POSTS) await engine.waitForState(orderId, (s) => (s.subscription?.posts ?? 0) === post, 60_000);
+  }
+  await engine.handle(orderId).result();
+  const runs: proto.api.history.v1.IHistoryEvent[][] = [];
+  for (let runId: string | null = firstRunId; runId; ) {
+    const events: proto.api.history.v1.IHistoryEvent[] = (await engine.history(orderId, runId)).events ?? [];
+    runs.push(events);
+    runId = events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? null;
+  }
+  return runs;
 }
 
 async function signal(engine: TestEngine, orderId: number, providerOrderId: string, status: 'in_progress' | 'completed', remains: number) {

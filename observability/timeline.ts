@@ -57,6 +57,8 @@ const FACT_KEYS = [
   'part',
   'dripFeed',
   'executeAt',
+  // A subscription: its terms (input), and in each providerUpdate its status and posts served.
+  'subscription',
 ];
 
 export function renderTimeline(runs: RunHistory[], options: TimelineOptions = {}): string[] {

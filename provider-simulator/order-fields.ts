@@ -27,6 +27,8 @@ export type AddCheck =
       target: string;
       /** Every field of the `add` besides action, key and service, as received. */
       fields: Record<string, string>;
+      /** A subscription's terms, as read from its fields. */
+      subscription?: { min: number; max: number; posts: number; oldPosts: number; delayMinutes: number; expiry?: string };
     }
   | { ok: false; text: string };
 
@@ -60,5 +62,6 @@ export function checkAddFields(service: SimService, params: Record<string, strin
     charge: new Decimal(order.charge),
     target: order.link ?? order.subscription!.username,
     fields,
+    ...(order.subscription ? { subscription: order.subscription } : {}),
   };
 }

@@ -65,6 +65,11 @@ export const scenarioSchema = z.strictObject({
   refill: z.enum(['accept', 'refuse', 'reject']).optional(),
   refillDelayMs: z.number().int().nonnegative().optional(),
   refillDurationMs: z.number().int().nonnegative().optional(),
+  /** Subscriptions: the account posts this often (a post is served `delay` minutes after it appears). */
+  postEveryMs: z.number().int().positive().optional(),
+  /** Subscriptions: Paused from pauseAfterMs after the start, for pauseForMs (posts due meanwhile wait). */
+  pauseAfterMs: z.number().int().nonnegative().optional(),
+  pauseForMs: z.number().int().nonnegative().optional(),
   /** The answer to a cancel request (accept needs the service's cancel flag too). */
   cancel: z.enum(['accept', 'refuse']).optional(),
   /** How `add` answers for this link (see addSchema). */
@@ -85,6 +90,9 @@ export interface Behaviour {
   refillDelayMs: number;
   refillDurationMs: number;
   cancel: 'accept' | 'refuse';
+  postEveryMs: number;
+  pauseAfterMs: number | null;
+  pauseForMs: number;
   quirks: Quirks;
 }
 
@@ -99,6 +107,9 @@ export const DEFAULT_BEHAVIOUR: Behaviour = {
   refillDelayMs: 5_000,
   refillDurationMs: 10_000,
   cancel: 'accept',
+  postEveryMs: 24 * 3600 * 1000,
+  pauseAfterMs: null,
+  pauseForMs: 0,
   quirks: {},
 };
 

@@ -2,6 +2,8 @@ import Decimal from 'decimal.js';
 import type { SimService } from './catalogue';
 import { checkAddFields } from './order-fields';
 import type { Clock } from './clock';
+import { expiryInstant, subscriptionAt } from './subscription';
+import type { SimSubscription, SubscriptionAt } from './subscription';
 import { memoryOrderIds } from './order-ids';
 import type { OrderIdSequence } from './order-ids';
 import {
@@ -63,6 +65,8 @@ export interface SimOrder {
   refillIds: number[];
   /** A drip-feed parent (add with `runs`): run k starts k × interval after the first, `perRun` each. */
   drip?: { runs: number; perRun: number; intervalMs: number };
+  /** A subscription to future posts (provider-simulator/subscription.ts). */
+  sub?: SimSubscription;
   /** The `add` fields as received (besides action, key, service): the type's fields unchanged. */
   fields: Record<string, string>;
 }
@@ -351,7 +355,9 @@ export class SimulatorCore {
 
   add(key: string, p: Record<string, string>): AddDirective {
     const link = p.link?.trim() ?? '';
-    const matching = link ? this.rules.filter((r) => ruleMatches(r, link)) : [];
+    // Scenarios match the link, or the username a subscription names.
+    const target = link || (p.username?.trim() ?? '');
+    const matching = target ? this.rules.filter((r) => ruleMatches(r, target)) : [];
     const behaviour = resolveBehaviour(this.defaults, matching);
     const q = behaviour.quirks;
     const err = (text: string): JsonAnswer => ({ kind: 'json', body: { error: text }, httpStatus: q.errorHttpStatus });
@@ -387,6 +393,10 @@ export class SimulatorCore {
     // every `interval` minutes.
     const runs = Number(checked.fields.runs ?? 1);
     if (order && runs > 1) order.drip = { runs, perRun: total / runs, intervalMs: Number(checked.fields.interval ?? 0) * 60_000 };
+    const sub = checked.subscription;
+    if (order && sub) {
+      order.sub = { min: sub.min, max: sub.max, posts: sub.posts, oldPosts: Math.min(sub.oldPosts, sub.posts), delayMs: sub.delayMinutes * 60_000, expiresAt: expiryInstant(sub.expiry) };
+    }
     const ok: JsonAnswer = order
       ? { kind: 'json', body: { order: q.stringIds ? String(order.id) : order.id } }
       : { kind: 'json', body: { error: TEXT.badRequest } };
@@ -575,6 +585,7 @@ export class SimulatorCore {
    */
   private timeline(o: SimOrder, now: number): { canon: OrderCanon; delivered: number } {
     if (o.final) return { canon: o.final.status, delivered: o.final.delivered };
+    if (o.sub) return this.subscriptionTimeline(o, o.sub, now);
     const b = o.behaviour;
     const start = o.createdAt + b.startDelayMs;
     const target = b.end === 'partial' ? Math.max(0, o.quantity - b.partialRemains) : o.quantity + b.overDeliver;
@@ -597,6 +608,25 @@ export class SimulatorCore {
       return { canon: o.final!.status, delivered: d };
     }
     return { canon: now < start ? 'Pending' : 'In progress', delivered: deliveredAt(now) };
+  }
+
+  /** Where a subscription is at `now` (its posts served), ending it (once) as an order too. */
+  private subscriptionAt(o: SimOrder, sub: SimSubscription, now: number): SubscriptionAt {
+    const b = o.behaviour;
+    const autoCancelAt = b.end === 'canceled' ? o.createdAt + (b.cancelAfterMs ?? b.startDelayMs) : Infinity;
+    const userCancelAt = o.cancelRequestedAt !== null ? o.cancelRequestedAt + this.cancelDelayMs : Infinity;
+    const startAt = o.createdAt + b.startDelayMs;
+    const pause = b.pauseAfterMs !== null ? { from: startAt + b.pauseAfterMs, until: startAt + b.pauseAfterMs + b.pauseForMs } : undefined;
+    return subscriptionAt(sub, o.id, startAt, b.postEveryMs, now, Math.min(autoCancelAt, userCancelAt), pause);
+  }
+
+  private subscriptionTimeline(o: SimOrder, sub: SimSubscription, now: number): { canon: OrderCanon; delivered: number } {
+    const at = this.subscriptionAt(o, sub, now);
+    const delivered = at.delivered.reduce((a, b) => a + b, 0);
+    if (at.endedAt === null) return { canon: now < o.createdAt + o.behaviour.startDelayMs ? 'Pending' : 'In progress', delivered };
+    // Ended: the provider refunds its customer what was not served (Partial), or all of it (no post).
+    this.finalize(o, at.canon === 'Completed' ? 'Completed' : delivered > 0 ? 'Partial' : 'Canceled', delivered, at.endedAt);
+    return { canon: o.final!.status, delivered };
   }
 
   /** timeline() plus recording the start count the first time the order is seen started (R-COUNTERS). */
@@ -622,6 +652,19 @@ export class SimulatorCore {
     const { canon, delivered } = this.observe(o, now);
     const q = o.behaviour.quirks;
     const num = (n: number) => (q.numericFields ? n : String(n));
+    if (o.sub) {
+      // A subscription answers as panels do: its own status, the posts served and what each got.
+      const at = this.subscriptionAt(o, o.sub, now);
+      const body: Record<string, unknown> = {
+        charge: q.numericFields ? o.charge.toNumber() : o.charge.toFixed(5),
+        status: styleStatus(at.canon, q),
+        posts: num(at.delivered.length),
+        delivered: at.delivered.map(num),
+        currency: 'USD',
+      };
+      for (const [k, v] of Object.entries(o.forced)) if (v !== undefined) body[k] = v;
+      return body;
+    }
     const started = o.startCount !== null && canon !== 'Pending';
     const body: Record<string, unknown> = {
       charge: q.numericFields ? o.charge.toNumber() : o.charge.toFixed(5),

@@ -5,6 +5,7 @@
  */
 import type { OrderStatus } from '../domain/order-status';
 import type { DripFeedProgress } from '../domain/drip-feed';
+import type { SubscriptionProgress, SubscriptionUpstream } from '../domain/subscription';
 import type { ServiceType } from '../domain/service-types';
 
 export const ORDER_TASK_QUEUE = 'orders';
@@ -83,6 +84,8 @@ export interface ProviderUpdate {
   raw?: unknown;
   /** Epoch ms when the sync read it. */
   observedAt: number;
+  /** A subscription's answer (issue 12): `status` above is its order-status reading. */
+  subscription?: SubscriptionUpstream;
 }
 
 /**
@@ -338,6 +341,8 @@ export interface OrderState {
    * order's own status, remains and refunds come from its runs; providerOrderId is the run in flight.
    */
   dripFeed?: DripFeedProgress;
+  /** Subscription to future posts (issue 12): the provider's status, posts served, what each got. */
+  subscription?: SubscriptionProgress;
   timestamps: {
     placedAt: number;
     paidAt: number | null;

@@ -10,12 +10,14 @@ import { providerUpdateSignal } from './order-messages';
 import { deliveredBeforeMove, isCurrentUpstream, remainingAfterStop, upstreamQuantity } from './move-state';
 import { onRunUpdate } from './order-drip-feed';
 import { failMove } from './order-move';
+import { onSubscriptionUpdate } from './order-subscription';
 import type { OrderRun } from './order-run';
 import { applyProviderUpdate } from './order-state';
 
 export function onProviderUpdate(run: OrderRun, update: ProviderUpdate): void {
   const { orderId, state, moveStop } = run;
   if (state.dripFeed) return onRunUpdate(run, update); // a drip-feed's update is about its run in flight
+  if (run.input.subscription) return onSubscriptionUpdate(run, update); // posts served, Active/Paused/ended
   if (!isCurrentUpstream(state, update)) {
     log.info('provider update about an upstream order this order moved away from: ignored', { orderId, update });
     return;

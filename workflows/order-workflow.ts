@@ -43,6 +43,7 @@ import { carry, createOrderRun, interruptPending, mirror, refreshStartWindow, wa
 import type { OrderRun, OrderWorkflowCarried } from './order-run';
 import { guaranteeOpen } from './refill-state';
 import { scheduleStep } from './order-schedule';
+import { subscriptionStep } from './order-subscription';
 
 // What tests, the client and the bench import from here.
 export { DISPATCH_RETRY } from './order-activity-options';
@@ -110,6 +111,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
       await reconcileStep(run);
       continue;
     }
+    if (input.subscription && (await subscriptionStep(run))) continue; // at the provider: follows its posts
     if (workflowInfo().continueAsNewSuggested) {
       // Refills (a later issue) keep guaranteed orders open for months: start a fresh history.
       await condition(allHandlersFinished);

@@ -14,6 +14,7 @@ import type {
   RefillResult,
   RefillStatusResult,
 } from './types';
+import type { SubscriptionUpstream, SubscriptionUpstreamStatus } from '../../domain/subscription';
 
 export type JsonParse = { ok: true; value: unknown } | { ok: false; reason: 'empty' | 'non_json' };
 
@@ -152,11 +153,55 @@ export function clampRemains(remains: number | null, quantity: number): number |
   return Math.min(Math.max(remains, 0), quantity);
 }
 
+const SUBSCRIPTION_STATUS: Record<string, SubscriptionUpstreamStatus> = {
+  active: 'active',
+  paused: 'paused',
+  completed: 'completed',
+  complete: 'completed',
+  expired: 'expired',
+  canceled: 'canceled',
+  cancelled: 'canceled',
+};
+
+/** A subscription's status as the order statuses say it (the sync's row filters and older readers). */
+const SUBSCRIPTION_AS_ORDER: Record<SubscriptionUpstreamStatus, ProviderOrderStatus> = {
+  active: 'in_progress',
+  paused: 'in_progress',
+  completed: 'completed',
+  expired: 'completed',
+  canceled: 'canceled',
+};
+
+/** One post's delivery: in `delivered` a count; in `orders` a child order {order, quantity} (a bare id says nothing). */
+function postDelivery(e: unknown, bareIsCount: boolean): number | null {
+  if (isObject(e)) return parseCount(e.quantity ?? e.delivered ?? null);
+  return bareIsCount ? parseCount(e) : null;
+}
+
+/**
+ * A subscription's status answer: {"status": "Active", "posts": "2", "orders": [...]} (docs/smm-api-v2.md),
+ * any case; `orders` may list child orders ({order, quantity}) or bare ids, `delivered` the count each
+ * post got. Null when the entry is not about a subscription (no `posts`: "Active" alone stays an
+ * order's In progress, "Paused" alone an unrecognised order status).
+ */
+export function parseSubscriptionEntry(v: Record<string, unknown>): SubscriptionUpstream | null {
+  const k = statusKey(v.status);
+  const status = k === null ? undefined : SUBSCRIPTION_STATUS[k];
+  if (!status || !('posts' in v)) return null;
+  const counts = Array.isArray(v.delivered);
+  const list: unknown[] = counts ? (v.delivered as unknown[]) : Array.isArray(v.orders) ? v.orders : [];
+  const delivered = list.map((e) => postDelivery(e, counts));
+  const posts = Math.max(parseCount(v.posts) ?? 0, delivered.length);
+  return { status, posts, delivered };
+}
+
 /** One order's entry of a status answer (the single answer, or one value of the multi answer). */
 export function parseOrderStatusEntry(v: unknown): OrderStatusResult {
   const err = errorText(v);
   if (err !== null) return { error: err, scope: 'order', raw: v };
   if (!isObject(v)) return { error: 'Unreadable status entry', scope: 'order', raw: v };
+  const subscription = parseSubscriptionEntry(v);
+  if (subscription) return { status: SUBSCRIPTION_AS_ORDER[subscription.status], startCount: null, remains: null, raw: v, subscription };
   const status = normalizeOrderStatus(v.status);
   if (status === null) return { error: `Unrecognised status ${JSON.stringify(v.status ?? null)}`, scope: 'order', raw: v };
   let startCount = parseCount(v.start_count ?? v.startCount);

@@ -1,4 +1,5 @@
 /** Result types of the engine's API v2 provider client. */
+import type { SubscriptionUpstream } from '../../domain/subscription';
 
 /** An order's status at the provider, normalised from every spelling providers use. */
 export type ProviderOrderStatus = 'pending' | 'in_progress' | 'completed' | 'partial' | 'canceled';
@@ -52,6 +53,8 @@ export interface OrderStatusInfo {
   currency?: string;
   /** The provider's answer for this order, untouched. */
   raw: unknown;
+  /** A subscription's answer (issue 12): its own status, posts served and what each got. */
+  subscription?: SubscriptionUpstream;
 }
 
 /**

@@ -22,6 +22,8 @@ export interface V2OrderStatus {
   /** A drip-feed the engine runs (issue 12): runs begun so far and their ids, as panels answer. */
   runs?: string;
   orders?: number[];
+  /** A subscription (issue 12): posts served so far, as panels answer. */
+  posts?: string;
 }
 
 /** What status needs of an order row. */
@@ -37,6 +39,8 @@ export interface StatusRow {
   remains: number | null;
   /** A drip-feed's runs (order_runs ids, in run order); empty for any other order. */
   runs?: Array<{ id: number }>;
+  /** A subscription: posts served so far (the provider's last word, kept by the sync). */
+  posts?: number;
 }
 
 /**
@@ -56,6 +60,7 @@ export function statusView(row: StatusRow, currency: string): V2OrderStatus {
     remains: String(remains),
     currency,
     ...(row.runs && row.runs.length > 0 ? { runs: String(row.runs.length), orders: row.runs.map((r) => r.id) } : {}),
+    ...(row.posts !== undefined ? { posts: String(row.posts) } : {}),
   };
 }
 
@@ -67,10 +72,20 @@ export async function ownStatusRows(prisma: PrismaClient, userId: number, ids: n
     select: {
       id: true, status: true, cancelRequested: true, quantity: true, charge: true, refunded: true, startCount: true, remains: true,
       runs: { select: { id: true }, orderBy: { runIndex: 'asc' } },
+      subscription: true, upstreamRemains: true,
     },
   });
   return new Map(
-    rows.map((r) => [r.id, { ...r, charge: formatMoney(r.charge.toFixed(5)), refunded: formatMoney(r.refunded.toFixed(5)) }]),
+    rows.map(({ subscription, upstreamRemains, ...r }) => [
+      r.id,
+      {
+        ...r,
+        charge: formatMoney(r.charge.toFixed(5)),
+        refunded: formatMoney(r.refunded.toFixed(5)),
+        // The sync keeps a subscription's posts served in upstream_remains (provider-sync-activities).
+        ...(subscription !== null ? { posts: upstreamRemains ?? 0 } : {}),
+      },
+    ]),
   );
 }
 
