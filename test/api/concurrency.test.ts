@@ -14,7 +14,11 @@ let server: Server;
 
 beforeAll(async () => {
   engine = await startTestEngine();
-  server = createApp({ ...engine.deps, logger: pino({ level: 'silent' }) }).listen(0);
+  // 200 placements at once on a 2-core machine whose other jest worker may be driving Chromium: a
+  // placement may take longer than the API's 30 s before answering 503 placement_pending (that answer
+  // has its own test, placement-timeout.test.ts). This file proves the money, so it waits for the
+  // answers.
+  server = createApp({ ...engine.deps, logger: pino({ level: 'silent' }), placementTimeoutMs: 120_000 }).listen(0);
 });
 afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
