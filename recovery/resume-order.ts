@@ -10,6 +10,7 @@
  */
 import { isFinal } from '../domain/order-status';
 import type { OrderStatus } from '../domain/order-status';
+import type { OrderRecord } from '../activities/order-records';
 import { refillWindowClosesAt } from '../domain/refill-policy';
 import { addMoney } from '../domain/money';
 import type { Guarantee, OrderInput, OrderRefills, OrderState, RefillRecord, RefillRequester, RefundRecord } from '../workflows/order-contract';
@@ -17,34 +18,19 @@ import { initialOrderState, mirrorSnapshot } from '../workflows/order-state';
 import type { OrderWorkflowCarried } from '../workflows/order-run';
 import { KEPT_REFILLS, refillSnapshot } from '../workflows/refill-state';
 
+/** The order columns a new run starts from, as every part reads them (order-records' OrderRecord). */
+type OrphanColumns = Pick<
+  OrderRecord,
+  | 'id' | 'userId' | 'serviceId' | 'providerId' | 'link' | 'linkKey' | 'quantity' | 'rate' | 'charge'
+  | 'refillKind' | 'refillDays' | 'cancelable' | 'status' | 'overdue' | 'stalled' | 'cancelRequested'
+  | 'providerOrderId' | 'startCount' | 'remains' | 'refunded' | 'lastProviderAnswer' | 'rejectReason'
+  | 'idempotencyKey' | 'requestHash'
+>;
+
 /** What the engine reads of one order to decide and build its new run. Times are epoch ms. */
-export interface OrphanRow {
-  id: number;
-  userId: number;
-  serviceId: number;
-  providerId: number;
+export interface OrphanRow extends OrphanColumns {
   /** The provider's service id of the row's current service (after a move: the new one). */
   providerServiceId: string;
-  link: string;
-  linkKey: string;
-  quantity: number;
-  rate: string;
-  charge: string;
-  refillKind: string;
-  refillDays: number | null;
-  cancelable: boolean;
-  status: OrderStatus;
-  overdue: boolean;
-  stalled: boolean;
-  cancelRequested: boolean;
-  providerOrderId: string | null;
-  startCount: number | null;
-  remains: number | null;
-  refunded: string;
-  lastProviderAnswer: unknown;
-  rejectReason: string | null;
-  idempotencyKey: string | null;
-  requestHash: string | null;
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
