@@ -14,6 +14,7 @@ import { createPrisma } from '../../db/client';
 import { createEngineDeps } from '../../deps/engine-deps';
 import type { EngineDeps } from '../../deps/engine-deps';
 import { createEngineWorker } from '../../worker';
+import { grpcCompressionFor } from './grpc-compression';
 import { ensureOrderRecovery, recoveryIntervalFromEnv } from '../../recovery/ensure-recovery';
 import type { Parts, Stoppable } from './parts';
 
@@ -36,7 +37,7 @@ export async function connectBackends(
   parts.add('database client', { stop: () => prisma.$disconnect() });
   const address = env.TEMPORAL_ADDRESS || 'localhost:7233';
   const namespace = env.TEMPORAL_NAMESPACE || 'default';
-  const temporal = parts.add('Temporal connections', await connectTemporal(address, namespace));
+  const temporal = parts.add('Temporal connections', await connectTemporal(address, namespace, env));
   log(`Temporal: ${address}, namespace ${namespace}`);
   return { deps: createEngineDeps(prisma, temporal.client), temporal, namespace };
 }
@@ -67,8 +68,8 @@ export interface TemporalConnections extends Stoppable {
   nativeConnection: NativeConnection;
 }
 
-export async function connectTemporal(address: string, namespace: string): Promise<TemporalConnections> {
-  const nativeConnection = await NativeConnection.connect({ address });
+export async function connectTemporal(address: string, namespace: string, env: NodeJS.ProcessEnv = process.env): Promise<TemporalConnections> {
+  const nativeConnection = await NativeConnection.connect({ address, grpcCompression: grpcCompressionFor(address, env) });
   try {
     const connection = await Connection.connect({ address });
     const client = new Client({ connection, namespace });
