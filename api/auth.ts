@@ -63,12 +63,13 @@ function presentedKey(authorization: string | undefined, xApiKey: string | undef
 
 /** The caller a clear API key names, or null for an unknown or revoked key (REST and API v2 alike). */
 export async function findApiKey(prisma: PrismaClient, key: string): Promise<AuthContext | null> {
-  const found = await prisma.apiKey.findUnique({
-    where: { keyHash: hashApiKey(key) },
-    select: { id: true, role: true, revokedAt: true, user: { select: { id: true, status: true } } },
-  });
-  if (!found || found.revokedAt) return null;
-  return { userId: found.user.id, apiKeyId: found.id, role: found.role as Role, userStatus: found.user.status };
+  // One statement (a join): Prisma's nested select sends two, and every request authenticates.
+  const [found] = await prisma.$queryRaw<Array<{ id: number; role: string; user_id: number; user_status: string }>>`
+    SELECT k.id, k.role, u.id AS user_id, u.status AS user_status
+    FROM api_keys k JOIN users u ON u.id = k.user_id
+    WHERE k.key_hash = ${hashApiKey(key)} AND k.revoked_at IS NULL`;
+  if (!found) return null;
+  return { userId: found.user_id, apiKeyId: found.id, role: found.role as Role, userStatus: found.user_status };
 }
 
 export function authenticate(prisma: PrismaClient): RequestHandler {

@@ -4,10 +4,11 @@
 //      answer (or, if none was stored yet, run the placement again for the stored order id);
 //      different request → 409. Nothing below runs.
 //   2. Fast checks that write nothing: service exists and is active, the type's fields (domain
-//      order-types readOrder: fields by type, R-MINMAX on what the type counts, the charge), R-BLOCKED, R-ONE-ACTIVE-PER-LINK (findActiveOrderForLink),
-//      R-BALANCE (balance >= charge). The authoritative checks run in the workflow: the link in its
-//      first activity (partial unique index), the funds in the debit (CHECK balance >= 0).
-//   3. Reserve the order id (the sequence behind orders.id), snapshot price and flags into the
+//      order-types readOrder: fields by type, R-MINMAX on what the type counts, the charge), R-BLOCKED,
+//      then R-ONE-ACTIVE-PER-LINK and R-BALANCE (balance >= charge) in one statement that also
+//      reserves the order id (placement-checks.ts). The authoritative checks run in the workflow: the
+//      link in its first activity (partial unique index), the funds in the debit (CHECK balance >= 0).
+//   3. With the reserved id (the sequence behind orders.id), snapshot price and flags into the
 //      OrderInput (R-PRICE-SNAPSHOT, R-CHARGE), store the idempotency record BEFORE the workflow
 //      starts, then update-with-start: start `order-<id>` (USE_EXISTING, REJECT_DUPLICATE) and wait
 //      for the `placement` update, which answers once the debit succeeded or was refused.
@@ -19,14 +20,12 @@ import type { OrderRecord } from '../activities/order-records';
 import { PG_UNIQUE_VIOLATION, isConstraintViolation } from '../db/errors';
 import type { Prisma } from '../generated/prisma/client';
 import { normalizeLink } from '../domain/link';
-import { compareMoney } from '../domain/money';
 import { readOrder } from '../domain/order-types';
 import type { OrderRefusal } from '../domain/order-types';
 import {
   OrderRequestError,
   buildOrderInput,
   requestFields,
-  reserveOrderId,
   serviceTermsOf,
   startOrder,
   subscriptionLinkKey,
@@ -35,6 +34,7 @@ import type { OrderInput, PlacementResult } from '../workflows/order-contract';
 import { orderWorkflowId } from '../workflows/order-contract';
 import { PLACEMENT_UPDATE_ID, REJECT_MESSAGES } from '../workflows/order-messages';
 import type { ApiDeps } from './app';
+import { runPlacementChecks } from './placement-checks';
 import type { AuthContext } from './auth';
 import { ApiError } from './errors';
 import type { PlaceOrderBody } from './schemas';
@@ -94,7 +94,7 @@ export function orderRefusalError(refusal: OrderRefusal, serviceId: number): Api
 }
 
 export function createPlacement(deps: ApiDeps) {
-  const { prisma, temporal, ledger, orders, logger } = deps;
+  const { prisma, temporal, orders, logger } = deps;
 
   /** Update-with-start, mapped to an HTTP answer. */
   async function runPlacement(input: OrderInput, who: AuthContext): Promise<Answer> {
@@ -209,16 +209,14 @@ export function createPlacement(deps: ApiDeps) {
     // R-BLOCKED: a blocked account places nothing (the workflow checks again).
     if (who.userStatus !== 'active') throw refusal('user_blocked');
 
-    // R-ONE-ACTIVE-PER-LINK, fast path; the workflow's first activity decides under concurrency.
+    // R-ONE-ACTIVE-PER-LINK and R-BALANCE, fast paths, and the order's id, in one statement; the
+    // workflow's first activity (link) and its debit (CHECK balance >= 0) decide under concurrency.
     const linkKey = read.order.link !== null ? normalizeLink(read.order.link) : subscriptionLinkKey(read.order.subscription!.username);
-    const holder = await orders.findActiveOrderForLink(linkKey);
-    if (holder) throw refusal('link_busy', holder.id);
+    const checks = await runPlacementChecks(prisma, { userId: who.userId, linkKey, charge: read.order.charge });
+    if (!checks.ok) throw checks.refusal === 'link_busy' ? refusal('link_busy', checks.holderOrderId) : refusal('insufficient_funds');
+    const orderId = checks.orderId;
 
-    // R-BALANCE, fast path; the debit (CHECK balance >= 0) decides under concurrency.
-    if (compareMoney(await ledger.balanceOf(who.userId), read.order.charge) < 0) throw refusal('insufficient_funds');
-
-    // R-PRICE-SNAPSHOT: the order's input, from the service as it is now, under a reserved id.
-    const orderId = await reserveOrderId(prisma);
+    // R-PRICE-SNAPSHOT: the order's input, from the service as it is now, under that id.
     let input: OrderInput;
     try {
       input = await buildOrderInput(prisma, orderId, {
