@@ -4,6 +4,12 @@
 // - Migrates a template database `engine_template`; each test file then gets its own database
 //   copied from it (test/support/database.ts createTestDatabase), which takes milliseconds.
 // - Publishes the server's admin URL as TEST_PG_ADMIN_URL; jest workers inherit the environment.
+// - Bundles the engine's workflows once for the whole run (TEST_WORKFLOW_BUNDLE_PATH, read by
+//   test/support/temporal.ts bundleWorkflows) while PostgreSQL starts.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { Client } from 'pg';
 import { ensurePrismaClient } from '../../db/generate';
 import { migrate } from '../../db/migrate';
@@ -16,11 +22,14 @@ export const TEMPLATE_DATABASE = 'engine_template';
 declare global {
   // eslint-disable-next-line no-var
   var __ENGINE_TEST_PG__: RunningPostgres | undefined;
+  // eslint-disable-next-line no-var
+  var __ENGINE_TEST_BUNDLE_DIR__: string | undefined;
 }
 
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();
   ensurePrismaClient();
+  const bundling = bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
   const pg = await startPostgres({ ephemeral: true });
   globalThis.__ENGINE_TEST_PG__ = pg;
   const adminUrl = pg.url;
@@ -35,6 +44,12 @@ export default async function globalSetup(): Promise<void> {
   }
   const templateUrl = withDatabase(adminUrl, TEMPLATE_DATABASE);
   const result = await migrate(templateUrl);
+
+  const bundleDir = mkdtempSync(join(tmpdir(), 'engine-workflows-'));
+  const bundlePath = join(bundleDir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, (await bundling).code);
+  globalThis.__ENGINE_TEST_BUNDLE_DIR__ = bundleDir;
+  process.env.TEST_WORKFLOW_BUNDLE_PATH = bundlePath; // temporal.ts SHARED_BUNDLE_ENV
 
   process.env.TEST_PG_ADMIN_URL = adminUrl;
   process.env.TEST_PG_TEMPLATE = TEMPLATE_DATABASE;

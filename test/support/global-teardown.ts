@@ -1,4 +1,5 @@
 // jest globalTeardown: drop what the run left behind and stop the PostgreSQL of global-setup.
+import { rmSync } from 'node:fs';
 import { Client } from 'pg';
 
 export default async function globalTeardown(): Promise<void> {
@@ -23,4 +24,6 @@ export default async function globalTeardown(): Promise<void> {
   }
   await pg?.stop();
   globalThis.__ENGINE_TEST_PG__ = undefined;
+  if (globalThis.__ENGINE_TEST_BUNDLE_DIR__) rmSync(globalThis.__ENGINE_TEST_BUNDLE_DIR__, { recursive: true, force: true });
+  globalThis.__ENGINE_TEST_BUNDLE_DIR__ = undefined;
 }

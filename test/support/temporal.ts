@@ -9,6 +9,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundle } from '@temporalio/worker';
+import { readFileSync } from 'node:fs';
 import { temporal } from '@temporalio/proto';
 import { startInMemoryTemporalServer } from '../../temporal-server';
 import type { InMemoryTemporalServer } from '../../temporal-server';
@@ -87,9 +88,19 @@ async function connectTimeSkippingEnvironment(server: InMemoryTemporalServer): P
   });
 }
 
+/** Where global-setup wrote the engine's workflows (workflows/), bundled once for the whole run. */
+export const SHARED_BUNDLE_ENV = 'TEST_WORKFLOW_BUNDLE_PATH';
+const ENGINE_WORKFLOWS = require.resolve('../../workflows');
+
 const bundles = new Map<string, Promise<WorkflowBundle>>();
-/** Bundles workflow code once per test process (webpack takes about a second). */
+/**
+ * Workflow code for a test's worker. The engine's workflows come from the bundle global-setup made
+ * for the whole run (jest gives every test file fresh modules, so a per-process cache would bundle
+ * them again in each file: 1.5–3 s of webpack each); other workflow files are bundled once per file.
+ */
 export function bundleWorkflows(workflowsPath: string): Promise<WorkflowBundle> {
+  const shared = process.env[SHARED_BUNDLE_ENV];
+  if (shared && workflowsPath === ENGINE_WORKFLOWS) return Promise.resolve({ code: readFileSync(shared, 'utf8') });
   let bundle = bundles.get(workflowsPath);
   if (!bundle) {
     const quiet = new DefaultLogger('WARN');
