@@ -7,8 +7,10 @@
  * - dispatchOrder: orders.dispatch_state fences the provider's `add` (which has no idempotency key):
  *   'sending' is committed BEFORE the call, so an attempt that finds 'sending' knows an earlier one
  *   may have placed the order and never sends again (it answers uncertain).
- * - abandonDispatch closes the same fence from the other side (status canceled under the row lock),
- *   so a late dispatch attempt can never place an order that was canceled meanwhile.
+ * - abandonDispatch closes the same fence from the other side (dispatch_state 'abandoned' under the
+ *   row lock), so a late dispatch attempt can never place an order that was canceled meanwhile. It
+ *   leaves the status alone: the row goes final only in the workflow's finish(), after the refund,
+ *   so a workflow lost in between leaves an unsettled row that the recovery resumes (recovery/).
  * - refundOrder: one ledger entry per order, key `order-<id>:refund` (R-PARTIAL, R-CANCEL-FULL).
  * - mirrorOrder: updateOrderMirror never moves a status backwards, so a late retry is harmless.
  * - switchService (R-SUBSTITUTE) moves the row to another service under the same lock as the
@@ -54,7 +56,10 @@ export type DispatchResult =
   | { kind: 'placed'; providerOrderId: string; answer: AddAnswer | null; replayed: boolean }
   | { kind: 'refused'; reason: string; code: string; answer: AddAnswer }
   | { kind: 'uncertain'; reason: string; answer: AddAnswer | null }
-  /** The order is no longer waiting for a dispatch (canceled meanwhile): nothing was sent. */
+  /**
+   * The order is no longer waiting for a dispatch: nothing was sent. `status` is the row's final
+   * status, or 'abandoned' when the workflow closed the fence (abandonDispatch) and has not ended yet.
+   */
   | { kind: 'abandoned'; status: string };
 
 export type AbandonResult =
@@ -307,6 +312,7 @@ export function createOrderActivities(deps: EngineDeps) {
       const claim = await prisma.$transaction(async (tx) => {
         const row = await lockOrder(tx, orderId);
         if (row.providerOrderId !== null) return { go: false as const, result: { kind: 'placed' as const, providerOrderId: row.providerOrderId, answer: null, replayed: true } };
+        if (row.dispatchState === 'abandoned') return { go: false as const, result: { kind: 'abandoned' as const, status: 'abandoned' } };
         // In progress without a provider order: a drip-feed between its runs (a move sets pending).
         const dripRunDue = row.status === 'in_progress' && row.dispatchQuantity !== null;
         if (row.status !== 'pending' && row.status !== 'dispatch_uncertain' && !dripRunDue) {
@@ -371,16 +377,18 @@ export function createOrderActivities(deps: EngineDeps) {
 
     /**
      * The workflow stops dispatching (a cancel, or the retries ran out). Under the row lock: an order
-     * the provider took stays placed; an attempt mid-call makes it uncertain; otherwise the order is
-     * canceled here, so no later attempt can send it.
+     * the provider took stays placed; an attempt mid-call makes it uncertain; otherwise the fence is
+     * closed ('abandoned'), so no later attempt can send it. The status is NOT written here: the
+     * workflow ends the order and its finish() posts the refund before the final mirror, so the row
+     * is never final without its money back (a lost workflow leaves it unsettled, for the recovery).
      */
     async abandonDispatch(orderId: number): Promise<AbandonResult> {
       return prisma.$transaction(async (tx) => {
         const row = await lockOrder(tx, orderId);
         if (row.providerOrderId !== null) return { kind: 'placed', providerOrderId: row.providerOrderId };
         if (row.dispatchState === 'sending') return { kind: 'uncertain' };
-        if (row.status === 'pending' || row.status === 'dispatch_uncertain') {
-          await tx.order.update({ where: { id: orderId }, data: { status: 'canceled', finishedAt: new Date() } });
+        if (row.dispatchState !== 'abandoned') {
+          await tx.order.update({ where: { id: orderId }, data: { dispatchState: 'abandoned' } });
         }
         return { kind: 'abandoned' };
       });

@@ -200,6 +200,7 @@ export async function readOrphan(deps: Pick<EngineDeps, 'prisma'>, orderId: numb
     startedAt: ms(row.startedAt),
     finishedAt: ms(row.finishedAt),
     dispatchQuantity: row.dispatchQuantity,
+    dispatchState: row.dispatchState,
     refillVoidReason: row.refillVoidReason,
     debit: debit ? { at: debit.createdAt.getTime() } : null,
     typeFields: typeFieldsOf(record),

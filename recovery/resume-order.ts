@@ -36,6 +36,8 @@ export interface OrphanRow extends OrphanColumns {
   finishedAt: number | null;
   /** R-SUBSTITUTE: what the current upstream order is for, after a move (null: quantity). */
   dispatchQuantity: number | null;
+  /** The dispatch fence (orders.dispatch_state): 'abandoned' once the lost workflow stopped dispatching. */
+  dispatchState: string | null;
   refillVoidReason: string | null;
   /** The order's debit (`order-<id>:debit`), if posted. */
   debit: { at: number } | null;
@@ -204,10 +206,15 @@ function stateOf(row: OrphanRow, input: OrderInput, options: { asRowSays?: boole
  * refund is already posted lost its workflow between finish()'s refund and its final mirror: the
  * refund's rule says how it ended (R-PARTIAL: partial; a cancel's rule: canceled), so the new run
  * only mirrors that end and posts nothing (one refund per order, `order-<id>:refund`).
+ * An unsettled row whose dispatch fence is closed ('abandoned': a cancel, or 24 h of "try later")
+ * lost its workflow between abandonDispatch and the refund: it resumes `pending`, so the new run's
+ * dispatch step finds the fence closed (nothing is sent) and ends it canceled, refunded by finish()
+ * (or partial after a move, as the lost run would have).
  */
 export function resumedStatus(row: OrphanRow): OrderStatus {
   if (row.status === 'new') return 'pending';
   if (row.refund && UNSETTLED_STATUSES.includes(row.status)) return row.refund.rule === 'R-PARTIAL' ? 'partial' : 'canceled';
+  if (row.status === 'dispatch_uncertain' && row.dispatchState === 'abandoned' && row.providerOrderId === null) return 'pending';
   return row.status;
 }
 

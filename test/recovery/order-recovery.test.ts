@@ -156,6 +156,45 @@ onInMemory('orders in flight when the Temporal server is lost are found, restart
   await engine.client.workflow.getHandle(ORDER_RECOVERY_WORKFLOW_ID).terminate('test over');
 });
 
+onInMemory('R-CANCEL-FULL: a workflow lost after abandonDispatch closed the fence and before its refund leaves an unsettled row; the recovery resumes it and the refund is posted, once, with nothing sent', async () => {
+  const userId = await engine.newUser('1.00000');
+  const link = engine.uniqueLink('rec-abandoned');
+  engine.simulator.state.addScenario(link, { add: { respond: 'error', error: 'not_enough_funds' } }); // "try later", every time
+  const placed = await engine.placeOrder({ userId, serviceId: engine.seed.serviceIds.likes, link }); // 0.12
+  const orderId = placed.orderId;
+  // The refund cannot be written yet: the workflow stays between the fence and its refund.
+  const refund = `order-${orderId}:refund`;
+  await engine.prisma.$executeRawUnsafe(`CREATE FUNCTION refuse_refund_${orderId}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN IF NEW.idempotency_key = '${refund}' THEN RAISE EXCEPTION 'refund refused by the test'; END IF; RETURN NEW; END $$`);
+  await engine.prisma.$executeRawUnsafe(`CREATE TRIGGER refuse_refund_${orderId} BEFORE INSERT ON ledger_entries FOR EACH ROW EXECUTE FUNCTION refuse_refund_${orderId}()`);
+
+  const cancel = await cancelOrder(engine.client, orderId, { requestedBy: { kind: 'user', userId }, requestId: 'rec-abandoned-cancel' });
+  expect(cancel).toMatchObject({ accepted: true, rule: 'R-CANCEL-REQUEST' });
+  const addsAtCancel = engine.simulator.state.calls('add').filter((c) => c.link === link).length;
+  expect(addsAtCancel).toBeGreaterThanOrEqual(1);
+  await until('the refund was tried and refused', async () => {
+    const pending = (await engine.handle(orderId).describe()).raw.pendingActivities ?? [];
+    return pending.some((a) => a.activityType?.name === 'refundOrder' && (a.attempt ?? 0) >= 2);
+  });
+  // Not final without its money back: the fence is closed, the status waits for finish().
+  expect(await engine.prisma.order.findUniqueOrThrow({ where: { id: orderId } })).toMatchObject({ status: 'pending', dispatchState: 'abandoned', providerOrderId: null });
+
+  await engine.restartTemporal();
+  await engine.prisma.$executeRawUnsafe(`DROP TRIGGER refuse_refund_${orderId} ON ledger_entries`);
+  await engine.prisma.$executeRawUnsafe(`DROP FUNCTION refuse_refund_${orderId}()`);
+  const round = await createRecoveryActivities(engine.deps).recoverOrphanedOrders();
+  expect(round.resumed).toContain(orderId);
+
+  expect(await engine.handle(orderId).result()).toMatchObject({ status: 'canceled', refunded: '0.12000', refunds: [{ amount: '0.12000', rule: 'R-CANCEL-FULL', idempotencyKey: refund }] });
+  expect(await engine.deps.orders.getOrder(orderId)).toMatchObject({ status: 'canceled', refunded: '0.12000' });
+  expect(await engine.deps.ledger.balanceOf(userId)).toBe('1.00000');
+  expect((await engine.deps.ledger.entriesOf(userId)).filter((e) => e.orderId === orderId).map((e) => e.kind)).toEqual(['order_debit', 'refund']);
+  // The provider answered "try later" to every add; the closed fence sent nothing after the cancel.
+  expect(engine.simulator.state.calls('add').filter((c) => c.link === link)).toHaveLength(addsAtCancel);
+  expect(engine.simulator.state.listOrders(link)).toHaveLength(0);
+  await engine.history(orderId);
+});
+
 it('only a workflow that does not exist is an orphan: a running order and a closed (terminated) one are left alone; two rounds at once start one run', async () => {
   const recovery = createRecoveryActivities(engine.deps);
   const userId = await engine.newUser('1.00000');

@@ -43,6 +43,7 @@ function row(patch: Partial<OrphanRow> = {}): OrphanRow {
     startedAt: NOW - 3_000_000,
     finishedAt: null,
     dispatchQuantity: null,
+    dispatchState: 'answered',
     refillVoidReason: null,
     debit: { at: NOW - 3_599_000 },
     refund: null,
@@ -173,6 +174,15 @@ describe('resumeOf: the new run starts from what the row holds', () => {
   it('R-CANCEL-FULL: a cancel refund posted before the final mirror ends the order canceled, refunded once', () => {
     const r = row({ refund: { amount: '0.12000', rule: 'R-CANCEL-FULL', at: NOW - 1000 }, refunded: '0.12000' });
     expect(resumeOf(r, NOW).carried.state).toMatchObject({ status: 'canceled', refunds: [{ amount: '0.12000' }] });
+  });
+
+  it('R-CANCEL-FULL: a row whose dispatch fence was closed (abandoned) before its refund resumes pending, so the new run finds the fence, sends nothing and refunds', () => {
+    const abandoned = { providerOrderId: null, startCount: null, remains: null, startedAt: null, lastProviderAnswer: null, dispatchState: 'abandoned' };
+    expect(decideOrphan(row({ ...abandoned, status: 'pending' }), NOW)).toMatchObject({ kind: 'resume' });
+    expect(resumedStatus(row({ ...abandoned, status: 'pending' }))).toBe('pending');
+    // An uncertain order is reconciled by link, which a provider without lookup never ends: the fence says it is over.
+    expect(resumedStatus(row({ ...abandoned, status: 'dispatch_uncertain' }))).toBe('pending');
+    expect(resumedStatus(row({ ...abandoned, status: 'dispatch_uncertain', dispatchState: 'sending' }))).toBe('dispatch_uncertain');
   });
 
   it('R-SUBSTITUTE: after a move, the current upstream order is for the dispatch quantity', () => {

@@ -1,6 +1,7 @@
 // The separate processes of a deployment (docker compose's `api` and `worker`: npm run api, npm run
 // worker) as child processes on one host, against this file's database and Temporal server: only the
-// worker exports the Temporal SDK's metrics, so the two never fight for TEMPORAL_METRICS_PORT.
+// worker exports the Temporal SDK's metrics, so the two never fight for TEMPORAL_METRICS_PORT; the
+// API alone registers the order search attributes, so it can start orders before any worker ran.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
@@ -10,6 +11,10 @@ import { createTestDatabase } from '../support/database';
 import type { TestDatabase } from '../support/database';
 import { startTestTemporal } from '../support/temporal';
 import type { TestTemporal } from '../support/temporal';
+import { itUnlessOfficialServer } from '../support/official-server';
+import { ORDER_TASK_QUEUE } from '../../workflows/order-contract';
+import { ORDER_SEARCH_ATTRIBUTES, orderSearchAttributes } from '../../workflows/order-search-attributes';
+import { initialOrderState } from '../../workflows/order-state';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 
@@ -108,6 +113,30 @@ it('npm run api does not start the SDK metrics exporter; npm run worker does, on
   expect(worker.output()).not.toMatch(/metrics not exposed/);
   expect(await stop(worker)).toBe(0);
   expect(await stop(api)).toBe(0);
+});
+
+itUnlessOfficialServer('listSearchAttributes', 'npm run api alone on a fresh Temporal server registers the order search attributes: an order start is accepted before any worker ran', async () => {
+  const fresh = await startTestTemporal();
+  try {
+    const client = fresh.env.client;
+    const custom = async () => Object.keys((await client.connection.operatorService.listSearchAttributes({ namespace: 'default' })).customAttributes ?? {});
+    // A new in-memory server knows none (a real server given by TEMPORAL_ADDRESS may have them already).
+    if (fresh.kind === 'in-memory') expect(await custom()).toEqual([]);
+    const api = run('api', { TEMPORAL_ADDRESS: fresh.address });
+    await waitForLine(api, /API listening on (http:\/\/\S+)/);
+    expect(await custom()).toEqual(expect.arrayContaining(ORDER_SEARCH_ATTRIBUTES.map((key) => key.name)));
+    // What the API's first placement does (update-with-start names these attributes): accepted now.
+    const input = { orderId: 987_001, userId: 1, serviceId: 1, providerId: 1, quantity: 100, charge: '1.00000' };
+    const handle = await client.workflow.start('orderWorkflow', {
+      taskQueue: ORDER_TASK_QUEUE,
+      workflowId: `api-alone-${Date.now()}`,
+      typedSearchAttributes: orderSearchAttributes(initialOrderState(input as never)),
+    });
+    await handle.terminate('test over: no worker runs here');
+    expect(await stop(api)).toBe(0);
+  } finally {
+    await fresh.teardown();
+  }
 });
 
 /**

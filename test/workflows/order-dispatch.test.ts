@@ -217,7 +217,8 @@ describe('the dispatch fence (orders.dispatch_state)', () => {
     expect(await env.run(acts.dispatchOrder, id)).toMatchObject({ kind: 'placed', replayed: true });
     expect(addCalls(link)).toBe(1);
 
-    // Once canceled (abandonDispatch closed the fence), nothing is ever sent for an order.
+    // Once abandoned (a cancel closed the fence), nothing is ever sent for an order; the status is
+    // left to the workflow's finish(), which refunds before the row goes final.
     const link2 = engine.uniqueLink('fence-closed');
     const other = await engine.deps.orders.createOrder({
       workflowId: `fence-${link2}`, userId: engine.seed.userId, serviceId: engine.seed.serviceIds.followers, providerId: engine.seed.providerId,
@@ -226,7 +227,9 @@ describe('the dispatch fence (orders.dispatch_state)', () => {
     if (!other.ok) throw new Error('unreachable');
     await engine.prisma.order.update({ where: { id: other.order.id }, data: { status: 'pending' } });
     expect(await env.run(acts.abandonDispatch, other.order.id)).toEqual({ kind: 'abandoned' });
-    expect(await env.run(acts.dispatchOrder, other.order.id)).toEqual({ kind: 'abandoned', status: 'canceled' });
+    expect(await env.run(acts.abandonDispatch, other.order.id)).toEqual({ kind: 'abandoned' }); // a retry
+    expect(await engine.prisma.order.findUniqueOrThrow({ where: { id: other.order.id } })).toMatchObject({ status: 'pending', dispatchState: 'abandoned', finishedAt: null });
+    expect(await env.run(acts.dispatchOrder, other.order.id)).toEqual({ kind: 'abandoned', status: 'abandoned' });
     expect(addCalls(link2)).toBe(0);
   });
 
