@@ -196,6 +196,24 @@ describe('drip-feed passed to the provider', () => {
     expect(engine.simulator.state.listOrders(link)).toHaveLength(1);
     await engine.history(order.orderId);
   });
+
+  it('R-SUBSTITUTE: the workflow refuses support\'s move of a drip-feed its provider runs (the other provider would get runs/interval with the per-run quantity); nothing is sent anew', async () => {
+    const link = engine.uniqueLink('drip-provider-move');
+    const userId = await engine.newUser('1.00000');
+    const order = await place({ userId, link, quantity: 300, extra: { dripFeed: { runs: 3, intervalMinutes: 60, quantityPerRun: 100, mode: 'provider' } } });
+    await engine.waitForState(order.orderId, (s) => s.providerOrderId !== null);
+    const answer = await moveOrder(engine.client, order.orderId, {
+      target: { serviceId: engine.seed.serviceIds.followersNoLookup, providerId: engine.seed.noLookupProviderId, providerServiceId: '1', min: 50, max: 10_000 },
+      requestedBy: { kind: 'support', userId: 1 },
+      reason: 'provider too slow',
+      requestId: 'drip-provider-move-1',
+    });
+    expect(answer).toMatchObject({ accepted: false, rule: 'R-SUBSTITUTE', reason: expect.stringMatching(/^a drip-feed its provider runs cannot be moved/) });
+    const state = await engine.handle(order.orderId).query<OrderState>('state');
+    expect(state).toMatchObject({ serviceId: engine.seed.serviceIds.followers, status: expect.stringMatching(/pending|in_progress/) });
+    expect(state.moves ?? []).toEqual([]);
+    expect(engine.simulator.state.listOrders(link)).toHaveLength(1);
+  });
 });
 
 describe('scheduled orders', () => {
