@@ -7,8 +7,9 @@
  * fresh dispatch. The order keeps its quantity, charge and terms; `upstreamQuantity` is what the
  * current upstream order is for, and the provider's remains are counted against it.
  */
-import { fitsTarget, unmovableKind, unmovableReason } from '../domain/substitute';
-import type { MovableKind } from '../domain/substitute';
+import { unmovableKind } from '../domain/order-types/movable';
+import type { MovableKind } from '../domain/order-types/movable';
+import { fitsTarget, unmovableReason } from '../domain/substitute';
 import { clampRemains } from '../domain/refund';
 import type { MoveRecord, MoveRequest, OrderState, ProviderUpdate } from './order-contract';
 

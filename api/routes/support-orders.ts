@@ -12,7 +12,8 @@
 import { Router } from 'express';
 import type { Request } from 'express';
 import type { OrderRecord } from '../../activities/order-records';
-import { decideSubstitute, unmovableKind } from '../../domain/substitute';
+import { unmovableKind } from '../../domain/order-types/movable';
+import { decideSubstitute } from '../../domain/substitute';
 import type { SubstituteService } from '../../domain/substitute';
 import type { Service } from '../../generated/prisma/client';
 import { cancelOrder, guaranteeOf, moveOrder, resolveDispatch } from '../../worker/order-client';
@@ -30,7 +31,7 @@ function substituteService(s: Service): SubstituteService {
 /**
  * R-SUBSTITUTE sends the undelivered quantity to the new service. An order whose type has no
  * quantity to split (its lines, a package, a subscription) or that is a drip-feed (engine- or
- * provider-run) cannot be sent on in part: refused with the reason (domain/substitute.ts
+ * provider-run) cannot be sent on in part: refused with the reason (domain/order-types/movable.ts
  * unmovableKind; the workflow's move validator refuses the same).
  */
 function unmovableType(order: OrderRecord): string | null {

@@ -288,6 +288,11 @@ describe('drip-feed passed to the provider', () => {
     expect(state).toMatchObject({ serviceId: engine.seed.serviceIds.followers, status: expect.stringMatching(/pending|in_progress/) });
     expect(state.moves ?? []).toEqual([]);
     expect(engine.simulator.state.listOrders(link)).toHaveLength(1);
+    // Let it finish at its provider, so the sync follows nothing of it in the tests after this one.
+    engine.simClock!.advance(150 * MINUTE);
+    await engine.temporal.env.sleep('5 minutes');
+    await engine.waitForState(order.orderId, (s) => s.status === 'completed');
+    await engine.history(order.orderId);
   });
 });
 
