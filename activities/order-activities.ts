@@ -527,7 +527,7 @@ export function createOrderActivities(deps: EngineDeps) {
     async upstreamState(orderId: number): Promise<ProviderUpdate | null> {
       const row = await prisma.order.findUnique({
         where: { id: orderId },
-        select: { upstreamStatus: true, upstreamStartCount: true, upstreamRemains: true, lastCheckedAt: true, providerId: true, providerOrderId: true, subscription: true },
+        select: { upstreamStatus: true, upstreamStartCount: true, upstreamRemains: true, upstreamDelivered: true, lastCheckedAt: true, providerId: true, providerOrderId: true, subscription: true },
       });
       const status = row?.upstreamStatus;
       if (row && status && row.subscription !== null) return subscriptionUpstreamState(row, status);
@@ -602,11 +602,17 @@ function refusalFromReason(reason: string | null): ReserveAndDebitResult {
 }
 
 /**
- * A subscription's last answer (the sync keeps its own status and its posts served, not the per-post
- * counts): the continued run learns the posts served; what each got comes with the next answer.
+ * A subscription's last answer (the sync keeps its own status, its posts served and what each got):
+ * a continued run catches up with all of it, so a post whose signal it missed is refunded exactly.
  */
+/** The row's upstream_delivered as the workflow reads it (anything else: nothing said). */
+function deliveredList(value: unknown): Array<number | null> {
+  if (!Array.isArray(value)) return [];
+  return value.map((v) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : null));
+}
+
 function subscriptionUpstreamState(
-  row: { upstreamRemains: number | null; lastCheckedAt: Date | null; providerId: number; providerOrderId: string | null },
+  row: { upstreamRemains: number | null; upstreamDelivered: unknown; lastCheckedAt: Date | null; providerId: number; providerOrderId: string | null },
   status: string,
 ): ProviderUpdate | null {
   const own = SUBSCRIPTION_UPSTREAM_STATUSES.find((s) => s === status);
@@ -619,6 +625,8 @@ function subscriptionUpstreamState(
     startCount: null,
     remains: null,
     observedAt: (row.lastCheckedAt ?? new Date()).getTime(),
-    subscription: { status: own, posts: row.upstreamRemains ?? 0, delivered: [] },
+    // What each post got, as the sync last heard it: exact R-SUBSCRIPTION-UNSERVED for a run that
+    // missed the signal (a post it does not know about would count as served at max).
+    subscription: { status: own, posts: row.upstreamRemains ?? 0, delivered: deliveredList(row.upstreamDelivered) },
   };
 }

@@ -149,6 +149,12 @@ export interface ListOrdersInput {
   providerOrderId?: string;
   /** Orders of one service type. */
   serviceType?: ServiceType;
+  /** Scheduled orders (execute_at set: true), or orders sent at once (false). */
+  scheduled?: boolean;
+  /** Drip-feeds (any: true; one mode: 'engine' | 'provider') or orders that are not (false). */
+  dripFeed?: boolean | 'engine' | 'provider';
+  /** Orders with drip-feed runs begun (true: at least one order_runs row), or without (false). */
+  hasRuns?: boolean;
   /** Orders with every one of these flags. */
   flags?: OrderFlag[];
   createdBefore?: Date | string;
@@ -319,12 +325,19 @@ export function createOrderRecords(prisma: PrismaClient): OrderRecords {
       if (input.ids !== undefined) where.id = { in: input.ids };
       if (input.userId !== undefined) where.userId = input.userId;
       if (input.providerId !== undefined) where.providerId = input.providerId;
-      if (input.providerOrderId !== undefined) where.providerOrderId = input.providerOrderId;
+      // A drip-feed's earlier runs had their own upstream orders: the provider's id of any run finds its feed.
+      if (input.providerOrderId !== undefined) and.push({ OR: [{ providerOrderId: input.providerOrderId }, { runs: { some: { providerOrderId: input.providerOrderId } } }] });
       if (input.status !== undefined) {
         where.status = Array.isArray(input.status) ? { in: input.status } : input.status;
       }
       if (input.linkKey !== undefined) where.linkKey = input.linkKey;
       if (input.serviceType !== undefined) where.serviceType = input.serviceType;
+      if (input.scheduled !== undefined) where.executeAt = input.scheduled ? { not: null } : null;
+      if (input.dripFeed !== undefined) {
+        if (typeof input.dripFeed === 'string') where.dripFeed = { path: ['mode'], equals: input.dripFeed };
+        else where.dripFeed = input.dripFeed ? { not: Prisma.DbNull } : { equals: Prisma.DbNull };
+      }
+      if (input.hasRuns !== undefined) where.runs = input.hasRuns ? { some: {} } : { none: {} };
       if (input.link !== undefined) {
         const keys = new Set([input.link]);
         const normalized = validateLink(input.link);

@@ -348,6 +348,8 @@ export function createProviderSyncActivities(deps: ProviderSyncDeps) {
       status: info.subscription?.status ?? info.status,
       start_count: info.startCount,
       remains: info.subscription ? info.subscription.posts : info.remains,
+      // A subscription's per-post detail: a run that continues as new catches up from it (upstreamState).
+      delivered: info.subscription ? info.subscription.delivered : null,
     }));
     // Only while the row still holds the upstream order asked about: an order moved to another
     // provider meanwhile (R-SUBSTITUTE) starts its bookkeeping afresh and must not inherit this.
@@ -356,8 +358,9 @@ export function createProviderSyncActivities(deps: ProviderSyncDeps) {
          SET upstream_status      = u.status,
              upstream_start_count = COALESCE(o.upstream_start_count, u.start_count),
              upstream_remains     = u.remains,
+             upstream_delivered   = u.delivered,
              last_checked_at      = ${checkedAt}
-        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS u(id int, provider_order_id text, status text, start_count int, remains int)
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS u(id int, provider_order_id text, status text, start_count int, remains int, delivered jsonb)
        WHERE o.id = u.id AND o.provider_order_id = u.provider_order_id`;
   };
 

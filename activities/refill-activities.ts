@@ -24,7 +24,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { EngineDeps } from '../deps/engine-deps';
 import { activityLogger } from './activity-logger';
-import type { RefillCounts, RefillRequester, RefillUpdate } from '../workflows/order-contract';
+import type { RefillCounts, RefillRequester, RefillStatus, RefillUpdate } from '../workflows/order-contract';
 import { refillNeeded } from '../domain/refill-policy';
 import { ORDER_FAILURES, wakeProviderSync } from './order-activities';
 import { createRefillRecords } from './refill-records';
@@ -42,7 +42,27 @@ export interface SendRefillInput {
   check: { startCount: number | null; quantity: number } | null;
   /** Support's reason for a retry, kept on the row until the provider answers. */
   reason?: string;
+  /** A drip-feed run by the engine: the run orders that delivered; each gets its own provider refill. */
+  runOrders?: Array<{ runIndex: number; providerOrderId: string }>;
 }
+
+/** One run order's provider refill of a drip-feed refill, as sendRefill left it. */
+export interface SentRefillPart {
+  /** Its own refills row. */
+  refillId: number;
+  runIndex: number;
+  providerOrderId: string;
+  providerRefillId: string | null;
+  /** sent: now; kept: completed or with the provider since an earlier attempt (not sent again); failed: not taken. */
+  outcome: 'sent' | 'kept' | 'failed';
+  /** The row's status as this activity saw or left it. */
+  rowStatus: RefillStatus;
+  reason: string | null;
+  uncertain: boolean;
+}
+
+/** A part's request id: the request's own, with the run (never a client's id: those are printable ASCII). */
+export const partRequestId = (requestId: string, runIndex: number) => `${requestId}\u2192run-${runIndex}`;
 
 export type SendRefillResult =
   | {
@@ -53,8 +73,8 @@ export type SendRefillResult =
       /** R-REFILL-VOID: the reason recorded on the order. */
       voidReason?: string;
     }
-  | { kind: 'sent'; refillId: number; providerRefillId: string; attempt: number; counts: RefillCounts | null }
-  | { kind: 'failed'; refillId: number; reason: string; uncertain: boolean; attempt: number; counts: RefillCounts | null };
+  | { kind: 'sent'; refillId: number; providerRefillId: string | null; attempt: number; counts: RefillCounts | null; parts?: SentRefillPart[] }
+  | { kind: 'failed'; refillId: number; reason: string; uncertain: boolean; attempt: number; counts: RefillCounts | null; parts?: SentRefillPart[] };
 
 /** What the sync last heard about a refill in flight (refills.upstream_status), for a continued run. */
 export type RefillUpstream = RefillUpdate;
@@ -178,6 +198,129 @@ export function createRefillActivities(deps: EngineDeps) {
     }
   }
 
+  /**
+   * One provider `refill` behind the row's send fence (see the file comment, step 3): a row already
+   * answered for this attempt answers again; one left 'sending' by this attempt is failed as
+   * uncertain; otherwise the call is made and its answer recorded. Idempotent per (row, attempt).
+   */
+  async function sendOnce(
+    order: OrderForRefill,
+    refillId: number,
+    orderId: number,
+    attempt: number,
+    providerOrderId: string,
+    reason: string | undefined,
+  ): Promise<{ kind: 'sent'; providerRefillId: string; attempt: number; fresh: boolean } | { kind: 'failed'; reason: string; uncertain: boolean; attempt: number }> {
+    const log = activityLogger(deps);
+    const claim = await prisma.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<FenceRow[]>`
+        SELECT id, status, send_attempt AS "sendAttempt", send_state AS "sendState",
+               provider_refill_id AS "providerRefillId", reason
+          FROM refills WHERE id = ${refillId} AND order_id = ${orderId} FOR UPDATE`;
+      const row = rows[0];
+      if (!row) throw ApplicationFailure.nonRetryable(`refill ${refillId} is not a refill of order ${orderId}`, ORDER_FAILURES.orderMissing);
+      if (row.sendAttempt > attempt || (row.sendAttempt === attempt && row.sendState === 'answered')) {
+        return { go: false as const, row };
+      }
+      if (row.sendAttempt === attempt && row.sendState === 'sending') {
+        const lost = REFILL_TEXT.sentBefore(row.sendAttempt);
+        await tx.refill.update({ where: { id: refillId }, data: { status: 'failed', reason: lost, sendState: 'answered' } });
+        return { go: false as const, row: { ...row, status: 'failed', reason: lost, sendState: 'answered' } };
+      }
+      await tx.refill.update({
+        where: { id: refillId },
+        data: {
+          sendAttempt: attempt,
+          sendState: 'sending',
+          status: 'pending',
+          providerRefillId: null,
+          upstreamStatus: null,
+          lastCheckedAt: null,
+          completedAt: null,
+          reason: reason ?? null,
+        },
+      });
+      return { go: true as const };
+    });
+    if (!claim.go) {
+      // A retry of this activity after the answer was recorded (or after a lost one): answer it again.
+      const { row } = claim;
+      log.info('refill: nothing sent (attempt already made)', { orderId, refillId, attempt, status: row.status });
+      if (row.providerRefillId && row.status !== 'failed') return { kind: 'sent', providerRefillId: row.providerRefillId, attempt: row.sendAttempt, fresh: false };
+      const uncertain = /^(an earlier attempt|no answer from the provider)/.test(row.reason ?? '');
+      return { kind: 'failed', reason: row.reason ?? 'the provider did not take the refill', uncertain, attempt: row.sendAttempt };
+    }
+
+    const { client } = await providers.get(order.providerId);
+    const answer = await client.refill(providerOrderId);
+    if ('refillId' in answer) {
+      await prisma.refill.update({
+        where: { id: refillId },
+        data: { providerRefillId: answer.refillId, sendState: 'answered', status: 'pending', reason: null },
+      });
+      log.info('refill sent', { orderId, refillId, providerRefillId: answer.refillId, attempt });
+      return { kind: 'sent', providerRefillId: answer.refillId, attempt, fresh: true };
+    }
+    const uncertain = answer.uncertain === true;
+    const failed = uncertain ? REFILL_TEXT.noAnswer(answer.error) : REFILL_TEXT.providerRefused(answer.error);
+    await prisma.refill.update({ where: { id: refillId }, data: { status: 'failed', reason: failed, sendState: 'answered' } });
+    log.warn('refill not taken by the provider', { orderId, refillId, reason: failed, uncertain });
+    return { kind: 'failed', reason: failed, uncertain, attempt };
+  }
+
+  /** The row of one run order's part of a drip-feed refill (created once: unique order id, request id). */
+  async function partRow(input: SendRefillInput, parentId: number, runIndex: number): Promise<{ id: number; status: string; providerRefillId: string | null; sendAttempt: number }> {
+    const requestId = partRequestId(input.requestId, runIndex);
+    const select = { id: true, status: true, providerRefillId: true, sendAttempt: true } as const;
+    const where = { orderId_requestId: { orderId: input.orderId, requestId } };
+    const existing = await prisma.refill.findUnique({ where, select });
+    if (existing) return existing;
+    try {
+      return await prisma.refill.create({
+        data: { orderId: input.orderId, requestId, requestedBy: input.requestedBy as object, status: 'pending', parentRefillId: parentId, runIndex },
+        select,
+      });
+    } catch (error) {
+      const again = await prisma.refill.findUnique({ where, select });
+      if (again) return again;
+      throw error;
+    }
+  }
+
+  /**
+   * A drip-feed's refill: one provider refill per run order that delivered (docs: README, "Order
+   * types"). Each part has its own row and fence, so a retried activity sends none twice; support's
+   * retry (a later attempt) sends again only the parts that did not complete and are not with the
+   * provider. Sent when at least one part is with the provider (the sync follows each part).
+   */
+  async function sendRunRefills(order: OrderForRefill, input: SendRefillInput, parentId: number, measured: RefillCounts | null): Promise<SendRefillResult> {
+    await prisma.refill.updateMany({ where: { id: parentId, sendAttempt: { lt: input.attempt } }, data: { sendAttempt: input.attempt, sendState: 'answered', reason: input.reason ?? null } });
+    const parts: SentRefillPart[] = [];
+    let fresh = false;
+    for (const runOrder of input.runOrders!) {
+      const row = await partRow(input, parentId, runOrder.runIndex);
+      const base = { refillId: row.id, runIndex: runOrder.runIndex, providerOrderId: runOrder.providerOrderId };
+      const keep = row.sendAttempt < input.attempt && row.providerRefillId !== null && (row.status === 'completed' || row.status === 'pending' || row.status === 'in_progress');
+      if (keep) {
+        parts.push({ ...base, providerRefillId: row.providerRefillId, outcome: 'kept', rowStatus: row.status as RefillStatus, reason: null, uncertain: false });
+        continue;
+      }
+      const one = await sendOnce(order, row.id, input.orderId, input.attempt, runOrder.providerOrderId, input.reason);
+      if (one.kind === 'sent' && one.fresh) fresh = true;
+      parts.push(
+        one.kind === 'sent'
+          ? { ...base, providerRefillId: one.providerRefillId, outcome: 'sent', rowStatus: 'pending', reason: null, uncertain: false }
+          : { ...base, providerRefillId: null, outcome: 'failed', rowStatus: 'failed', reason: one.reason, uncertain: one.uncertain },
+      );
+    }
+    const alive = parts.filter((p) => p.outcome !== 'failed');
+    if (fresh) await wakeProviderSync(deps, order.providerId);
+    if (alive.length > 0) return { kind: 'sent', refillId: parentId, providerRefillId: null, attempt: input.attempt, counts: measured, parts };
+    const reason = `the provider took no run order's refill: ${parts.map((p) => `run ${p.runIndex}: ${p.reason}`).join('; ')}`;
+    await prisma.refill.update({ where: { id: parentId }, data: { status: 'failed', reason } });
+    return { kind: 'failed', refillId: parentId, reason, uncertain: parts.some((p) => p.uncertain), attempt: input.attempt, counts: measured, parts };
+  }
+
   return {
     /** See the file comment. Idempotent per (order, request id, attempt). */
     async sendRefill(input: SendRefillInput): Promise<SendRefillResult> {
@@ -202,63 +345,12 @@ export function createRefillActivities(deps: EngineDeps) {
       }
 
       const refillId = await refillRow(input);
-      const claim = await prisma.$transaction(async (tx) => {
-        const rows = await tx.$queryRaw<FenceRow[]>`
-          SELECT id, status, send_attempt AS "sendAttempt", send_state AS "sendState",
-                 provider_refill_id AS "providerRefillId", reason
-            FROM refills WHERE id = ${refillId} AND order_id = ${input.orderId} FOR UPDATE`;
-        const row = rows[0];
-        if (!row) throw ApplicationFailure.nonRetryable(`refill ${refillId} is not a refill of order ${input.orderId}`, ORDER_FAILURES.orderMissing);
-        if (row.sendAttempt > input.attempt || (row.sendAttempt === input.attempt && row.sendState === 'answered')) {
-          return { go: false as const, row };
-        }
-        if (row.sendAttempt === input.attempt && row.sendState === 'sending') {
-          const reason = REFILL_TEXT.sentBefore(row.sendAttempt);
-          await tx.refill.update({ where: { id: refillId }, data: { status: 'failed', reason, sendState: 'answered' } });
-          return { go: false as const, row: { ...row, status: 'failed', reason, sendState: 'answered' } };
-        }
-        await tx.refill.update({
-          where: { id: refillId },
-          data: {
-            sendAttempt: input.attempt,
-            sendState: 'sending',
-            status: 'pending',
-            providerRefillId: null,
-            upstreamStatus: null,
-            lastCheckedAt: null,
-            completedAt: null,
-            reason: input.reason ?? null,
-          },
-        });
-        return { go: true as const };
-      });
-      if (!claim.go) {
-        // A retry of this activity after the answer was recorded (or after a lost one): answer it again.
-        const { row } = claim;
-        log.info('refill: nothing sent (attempt already made)', { orderId: input.orderId, refillId, attempt: input.attempt, status: row.status });
-        if (row.providerRefillId && row.status !== 'failed') {
-          return { kind: 'sent', refillId, providerRefillId: row.providerRefillId, attempt: row.sendAttempt, counts: measured };
-        }
-        const uncertain = /^(an earlier attempt|no answer from the provider)/.test(row.reason ?? '');
-        return { kind: 'failed', refillId, reason: row.reason ?? 'the provider did not take the refill', uncertain, attempt: row.sendAttempt, counts: measured };
-      }
-
-      const { client } = await providers.get(order.providerId);
-      const answer = await client.refill(order.providerOrderId);
-      if ('refillId' in answer) {
-        await prisma.refill.update({
-          where: { id: refillId },
-          data: { providerRefillId: answer.refillId, sendState: 'answered', status: 'pending', reason: null },
-        });
-        log.info('refill sent', { orderId: input.orderId, refillId, providerRefillId: answer.refillId, attempt: input.attempt });
-        await wakeProviderSync(deps, order.providerId);
-        return { kind: 'sent', refillId, providerRefillId: answer.refillId, attempt: input.attempt, counts: measured };
-      }
-      const uncertain = answer.uncertain === true;
-      const reason = uncertain ? REFILL_TEXT.noAnswer(answer.error) : REFILL_TEXT.providerRefused(answer.error);
-      await prisma.refill.update({ where: { id: refillId }, data: { status: 'failed', reason, sendState: 'answered' } });
-      log.warn('refill not taken by the provider', { orderId: input.orderId, refillId, reason, uncertain });
-      return { kind: 'failed', refillId, reason, uncertain, attempt: input.attempt, counts: measured };
+      // A drip-feed run by the engine: every run order that delivered gets its own provider refill.
+      if (input.runOrders && input.runOrders.length > 0) return sendRunRefills(order, input, refillId, measured);
+      const one = await sendOnce(order, refillId, input.orderId, input.attempt, order.providerOrderId, input.reason);
+      if (one.kind === 'sent' && one.fresh) await wakeProviderSync(deps, order.providerId);
+      if (one.kind === 'sent') return { kind: 'sent', refillId, providerRefillId: one.providerRefillId, attempt: one.attempt, counts: measured };
+      return { kind: 'failed', refillId, reason: one.reason, uncertain: one.uncertain, attempt: one.attempt, counts: measured };
     },
 
     /** The workflow's mirror of one refill (run as a local activity). */

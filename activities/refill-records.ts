@@ -19,6 +19,16 @@ export interface RefillRecordRow {
   createdAt: string;
   updatedAt: string;
   completedAt: string | null;
+  /** A drip-feed's refill: the provider refill of each run order (its parts' rows); absent otherwise. */
+  parts?: RefillPartRow[];
+}
+
+export interface RefillPartRow {
+  id: number;
+  runIndex: number;
+  providerRefillId: string | null;
+  status: RefillStatus;
+  reason: string | null;
 }
 
 /** What the workflow's mirror writes to a refill row. */
@@ -33,8 +43,11 @@ export interface RefillMirrorPatch {
 /** Statuses in which a refill is still with the provider (the sync follows them). */
 export const REFILL_IN_FLIGHT: readonly RefillStatus[] = ['pending', 'in_progress'];
 
-export function refillFromRow(row: RefillRow): RefillRecordRow {
+export function refillFromRow(row: RefillRow & { parts?: RefillRow[] }): RefillRecordRow {
   return {
+    ...(row.parts && row.parts.length > 0
+      ? { parts: row.parts.map((p) => ({ id: p.id, runIndex: p.runIndex ?? 0, providerRefillId: p.providerRefillId, status: p.status as RefillStatus, reason: p.reason })) }
+      : {}),
     id: row.id,
     orderId: row.orderId,
     providerRefillId: row.providerRefillId,
@@ -62,13 +75,15 @@ export interface RefillRecords {
 export function createRefillRecords(prisma: PrismaClient): RefillRecords {
   return {
     async listForOrder(orderId) {
-      const rows = await prisma.refill.findMany({ where: { orderId }, orderBy: { id: 'asc' } });
+      // A drip-feed refill's parts are shown within it, not as refills of their own.
+      const rows = await prisma.refill.findMany({ where: { orderId, parentRefillId: null }, orderBy: { id: 'asc' }, include: { parts: { orderBy: { runIndex: 'asc' } } } });
       return rows.map(refillFromRow);
     },
     async get(refillId) {
       if (!Number.isSafeInteger(refillId) || refillId <= 0 || refillId > 2_147_483_647) return null;
-      const row = await prisma.refill.findUnique({ where: { id: refillId } });
-      return row ? refillFromRow(row) : null;
+      const row = await prisma.refill.findUnique({ where: { id: refillId }, include: { parts: { orderBy: { runIndex: 'asc' } } } });
+      // A part (one run order's provider refill) is reached through its refill.
+      return row && row.parentRefillId === null ? refillFromRow(row) : null;
     },
     async lastCompletedAt(orderId) {
       const row = await prisma.refill.findFirst({

@@ -117,6 +117,13 @@ export interface RefillView {
   /** Staff only. */
   requestedBy?: RefillRequester;
   providerRefillId?: string | null;
+  /** A drip-feed's refill: one provider refill per run order (providerRefillId for staff only). */
+  runs?: Array<{ run: number; status: RefillStatus; reason: string | null; providerRefillId?: string | null }>;
+}
+
+function runParts(parts: Array<{ runIndex: number; status: RefillStatus; reason: string | null; providerRefillId: string | null }> | undefined, role: Role) {
+  if (!parts || parts.length === 0) return {};
+  return { runs: parts.map((p) => ({ run: p.runIndex, status: p.status, reason: p.reason, ...(isStaff(role) ? { providerRefillId: p.providerRefillId } : {}) })) };
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -133,6 +140,7 @@ export function refillFromRecord(orderId: number, r: RefillRecord, role: Role): 
     createdAt: new Date(r.requestedAt).toISOString(),
     updatedAt: new Date(r.updatedAt).toISOString(),
     completedAt: iso(r.completedAt),
+    ...runParts(r.parts, role),
   };
   if (isStaff(role)) Object.assign(view, { requestedBy: r.requestedBy, providerRefillId: r.providerRefillId });
   return view;
@@ -149,6 +157,7 @@ export function refillFromRow(r: RefillRecordRow, role: Role): RefillView {
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     completedAt: r.completedAt,
+    ...runParts(r.parts, role),
   };
   if (isStaff(role)) Object.assign(view, { requestedBy: r.requestedBy, providerRefillId: r.providerRefillId });
   return view;

@@ -164,6 +164,10 @@ const listOf = <T extends z.ZodType>(item: T, what: string) =>
         .max(100, { error: `${what} takes at most 100 values` }) as unknown as z.ZodType<Array<z.output<T>>, string[]>,
     );
 
+/** A yes/no query parameter: true/1 or false/0. */
+const yesNo = (what: string) =>
+  z.enum(['true', 'false', '1', '0'], { error: `${what} must be true or false` }).transform((v) => v === 'true' || v === '1');
+
 /** GET /support/orders (support, admin): every filter optional, all of them ANDed. */
 export const supportOrdersQuery = z.strictObject({
   id: listOf(wholeNumber('id'), 'id').optional(),
@@ -175,6 +179,15 @@ export const supportOrdersQuery = z.strictObject({
   providerOrderId: text('providerOrderId', 200).optional(),
   /** Orders of one service type (domain/service-types.ts). */
   serviceType: z.enum(SERVICE_TYPES, { error: `serviceType must be one of ${SERVICE_TYPES.join(', ')}` }).optional(),
+  /** Scheduled orders (execute_at set) or not. */
+  scheduled: yesNo('scheduled').optional(),
+  /** Drip-feeds (true: either mode; engine: runs sent by the engine; provider: passed on) or not. */
+  dripFeed: z
+    .enum(['true', 'false', '1', '0', 'engine', 'provider'], { error: 'dripFeed must be true, false, engine or provider' })
+    .transform((v) => (v === 'engine' || v === 'provider' ? v : v === 'true' || v === '1'))
+    .optional(),
+  /** Drip-feeds with runs begun (order_runs rows) or orders without any. */
+  hasRuns: yesNo('hasRuns').optional(),
   flag: listOf(z.enum(ORDER_FLAGS as [OrderFlag, ...OrderFlag[]], { error: `flag must be one of ${ORDER_FLAGS.join(', ')}` }), 'flag').optional(),
   createdBefore: isoDate('createdBefore').optional(),
   createdAfter: isoDate('createdAfter').optional(),

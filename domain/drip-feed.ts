@@ -43,6 +43,8 @@ export interface DripFeedProgress {
   stopped: boolean;
   /** The refund of the runs never sent, once posted. */
   unsentRefund: { amount: string; rule: RuleId } | null;
+  /** Runs begun before this workflow run (a long feed continues as new); absent: 0. */
+  runsAtRunStart?: number;
 }
 
 export function newDripFeed(spec: { runs: number; intervalMinutes: number; quantityPerRun: number }): DripFeedProgress {

@@ -21,23 +21,33 @@ const SYSTEM_ATTRIBUTES: Record<string, number> = {
   ExecutionTime: enums.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
 };
 
+/**
+ * Predefined attributes every real server has that workflows themselves write: the SDKs' patched()
+ * upserts TemporalChangeVersion (a keyword list of the patches a run took). Defined, not settable by
+ * name in a start, and not registrable as custom.
+ */
+const PREDEFINED_ATTRIBUTES: Record<string, number> = {
+  TemporalChangeVersion: enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+};
+
 export class SearchAttributeRegistry {
   private readonly custom = new Map<string, number>();
 
   get system(): Record<string, number> {
-    return { ...SYSTEM_ATTRIBUTES };
+    return { ...SYSTEM_ATTRIBUTES, ...PREDEFINED_ATTRIBUTES };
   }
 
   customAttributes(): Record<string, number> {
     return Object.fromEntries(this.custom);
   }
 
+  /** Reserved by the server: cannot be registered as a custom attribute. */
   isSystem(name: string): boolean {
-    return name in SYSTEM_ATTRIBUTES;
+    return name in SYSTEM_ATTRIBUTES || name in PREDEFINED_ATTRIBUTES;
   }
 
   isDefined(name: string): boolean {
-    return this.custom.has(name);
+    return this.custom.has(name) || name in PREDEFINED_ATTRIBUTES;
   }
 
   add(name: string, type: number): void {
@@ -50,7 +60,7 @@ export class SearchAttributeRegistry {
    */
   refusal(fields: Record<string, Payload> | null | undefined): string | null {
     for (const name of Object.keys(fields ?? {})) {
-      if (this.isSystem(name)) return `${name} attribute can't be set in SearchAttributes`;
+      if (name in SYSTEM_ATTRIBUTES) return `${name} attribute can't be set in SearchAttributes`;
       if (!this.isDefined(name)) return `search attribute ${name} is not defined`;
     }
     return null;

@@ -7,6 +7,8 @@
  * fresh dispatch. The order keeps its quantity, charge and terms; `upstreamQuantity` is what the
  * current upstream order is for, and the provider's remains are counted against it.
  */
+import { unmovableKind } from '../domain/order-types/movable';
+import type { MovableKind } from '../domain/order-types/movable';
 import { fitsTarget, unmovableReason } from '../domain/substitute';
 import { clampRemains } from '../domain/refund';
 import type { MoveRecord, MoveRequest, OrderState, ProviderUpdate } from './order-contract';
@@ -38,13 +40,16 @@ export function decideMove(
   state: OrderState,
   request: MoveRequest | undefined,
   busy: { moveInFlight: boolean; cancelInFlight: boolean },
+  kind: MovableKind = {},
 ): MoveDecision {
   const refuse = (reason: string): MoveDecision => ({ allowed: false, rule: 'R-SUBSTITUTE', reason });
   if (!request || typeof request !== 'object' || !request.target) return refuse('a move needs a target service');
   if (request.requestedBy?.kind !== 'support' && request.requestedBy?.kind !== 'admin') return refuse('only support can move an order');
   if (typeof request.reason !== 'string' || request.reason.trim() === '') return refuse('a move needs a stated reason');
   if (typeof request.requestId !== 'string' || request.requestId === '') return refuse('a move needs a requestId');
-  if (state.dripFeed) return refuse('a drip-feed sends each run anew; cancel it (the runs not sent are refunded) and place it again on the other service');
+  // The order's type (the input's, which a provider-run drip-feed's state does not show).
+  const typed = unmovableKind(state.dripFeed ? { ...kind, dripFeed: { mode: 'engine' } } : kind);
+  if (typed) return refuse(typed);
   const unmovable = unmovableReason(state.status);
   if (unmovable) return refuse(unmovable);
   if (busy.moveInFlight || stoppingMove(state)) return refuse('a move of this order is already being carried out');

@@ -257,6 +257,24 @@ export interface RefillRecord {
   requestedAt: number;
   updatedAt: number;
   completedAt: number | null;
+  /**
+   * A drip-feed run by the engine: one provider refill per run order that delivered (its parts; the
+   * record has no provider refill id of its own). Its status combines theirs (domain/drip-feed-refill.ts).
+   */
+  parts?: RefillPart[];
+}
+
+/** The provider refill of one run order of a drip-feed (a refills row with parent_refill_id). */
+export interface RefillPart {
+  /** Its own refills row. */
+  refillId: number;
+  runIndex: number;
+  providerOrderId: string;
+  providerRefillId: string | null;
+  status: RefillStatus;
+  reason: string | null;
+  /** When the workflow learnt it completed (workflow time); null until then. */
+  completedAt: number | null;
 }
 
 export type RefillResult =

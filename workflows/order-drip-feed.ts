@@ -11,7 +11,7 @@
  * (order-<id>:refund:unsent), the run in flight is asked to cancel and its end decides its refund
  * (R-PARTIAL / R-CANCEL-FULL). Support's full-refund cancel gives back the rest of the charge.
  */
-import { CancellationScope, isCancellation, log } from '@temporalio/workflow';
+import { CancellationScope, allHandlersFinished, condition, continueAsNew, isCancellation, log, patched, workflowInfo } from '@temporalio/workflow';
 import type { DispatchAdd } from '../activities/order-activities';
 import {
   advanceRun,
@@ -31,10 +31,17 @@ import { fullRefund } from '../domain/refund';
 import type { RuleId } from '../domain/rule-ids';
 import { canceling, dispatching, mirroring, paying, reconciling } from './order-activity-options';
 import type { CancelResult, OrderInput, ProviderUpdate } from './order-contract';
-import { becomeUncertain, describeFailure, interruptPending, waitForChange } from './order-run';
+import { becomeUncertain, carry, describeFailure, interruptPending, waitForChange } from './order-run';
 import type { CancelEntry, OrderRun } from './order-run';
 
 export const isEngineDripFeed = (input: OrderInput) => input.dripFeed?.mode === 'engine';
+
+/** A long feed continues as new after this many runs begun in one workflow run (~25 events each)... */
+export const DRIP_RUNS_PER_WORKFLOW_RUN = 10;
+/** ...or once the run's history holds this many events (or Temporal suggests it). */
+export const DRIP_MAX_RUN_HISTORY_EVENTS = 2_000;
+/** patched() id: histories from before drip-feeds continued as new replay without it. */
+export const DRIP_CONTINUE_AS_NEW_PATCH = 'drip-feed-continue-as-new';
 
 /**
  * A drip-feed passed to its provider (mode 'provider'): one upstream order of quantityPerRun × runs,
@@ -84,6 +91,17 @@ export async function dripFeedStep(run: OrderRun): Promise<boolean> {
   }
   const at = nextRunAt(feed);
   if (at === null) return false; // a run in flight: the sync tells us when it moves
+  // Between two runs (the last one ended and settled, none in flight): the place to start a fresh history.
+  if (dripHistoryFull(run) && patched(DRIP_CONTINUE_AS_NEW_PATCH)) {
+    await condition(allHandlersFinished);
+    if (!interruptPending(run) && !run.moveStop && !run.resolution) {
+      feed.runsAtRunStart = feed.list.length;
+      log.info('drip-feed continues in a new run', { orderId: run.orderId, runsBegun: feed.list.length, of: feed.runs, historyLength: workflowInfo().historyLength });
+      // The main loop mirrored the row before this step: the next run starts from the same snapshot.
+      return continueAsNew<(input: OrderInput, carried: ReturnType<typeof carry>) => Promise<unknown>>(run.input, carry(run, false));
+    }
+    return true; // a message came meanwhile: the main loop handles it first
+  }
   const wait = at - Date.now();
   if (wait > 0) {
     await waitForChange(run, wait); // the durable timer between runs (a message wakes it early)
@@ -91,6 +109,17 @@ export async function dripFeedStep(run: OrderRun): Promise<boolean> {
   }
   await beginRun(run);
   return true;
+}
+
+/**
+ * A feed's history grows ~25 events a run: a long one continues as new every
+ * DRIP_RUNS_PER_WORKFLOW_RUN runs (or when the history is large), carrying the feed (every run, its
+ * provider order, its refund), so no run is sent twice or skipped across it.
+ */
+function dripHistoryFull(run: OrderRun): boolean {
+  const feed = feedOf(run);
+  const info = workflowInfo();
+  return feed.list.length - (feed.runsAtRunStart ?? 0) >= DRIP_RUNS_PER_WORKFLOW_RUN || info.historyLength >= DRIP_MAX_RUN_HISTORY_EVENTS || info.continueAsNewSuggested;
 }
 
 async function beginRun(run: OrderRun): Promise<void> {

@@ -30,7 +30,7 @@ export function registerMoveHandler(run: OrderRun): void {
       if (known && !('request' in known)) return known;
       let entry = known as MoveEntry | undefined;
       if (!entry) {
-        const decision = decideMove(run.state, request, moveBusy(run));
+        const decision = decideMove(run.state, request, moveBusy(run), run.input);
         if (!decision.allowed) return { accepted: false, rule: decision.rule, reason: decision.reason };
         entry = { request, result: null };
         run.moves.push(entry);
@@ -45,7 +45,7 @@ export function registerMoveHandler(run: OrderRun): void {
     {
       validator: (request) => {
         if (request && knownMove(run, request)) return;
-        const decision = decideMove(run.state, request, moveBusy(run));
+        const decision = decideMove(run.state, request, moveBusy(run), run.input);
         if (!decision.allowed) refuseSupport({ accepted: false, rule: decision.rule, reason: decision.reason });
       },
     },
@@ -75,7 +75,7 @@ export function failMove(run: OrderRun, why: string): void {
 export async function startMove(run: OrderRun, entry: MoveEntry): Promise<void> {
   const { orderId, state } = run;
   // Checked again: the order may have moved on while the request waited (this entry itself is not "in flight").
-  const decision = decideMove(state, entry.request, { moveInFlight: run.moveStop !== null, cancelInFlight: pendingCancel(run) });
+  const decision = decideMove(state, entry.request, { moveInFlight: run.moveStop !== null, cancelInFlight: pendingCancel(run) }, run.input);
   if (!decision.allowed) return answerMove(run, entry, { accepted: false, rule: decision.rule, reason: decision.reason });
   const record = newMoveRecord(state, entry.request, Date.now());
   (state.moves ??= []).push(record);

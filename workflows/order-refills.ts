@@ -5,11 +5,12 @@
  * the sendRefill activity, continue-as-new every REFILLS_PER_RUN refills or RUN_MAX_AGE_MS.
  */
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, log, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { SendRefillResult } from '../activities/refill-activities';
+import type { SendRefillResult, SentRefillPart } from '../activities/refill-activities';
+import { combineRefillParts, refillRunOrders } from '../domain/drip-feed-refill';
 import { refillWindowClosesAt } from '../domain/refill-policy';
 import { DAY_MS } from '../domain/time';
 import { mirroring, refilling } from './order-activity-options';
-import type { RefillRecord, RefillRequest, RefillResult, RetryRefillRequest } from './order-contract';
+import type { RefillPart, RefillRecord, RefillRequest, RefillResult, RetryRefillRequest } from './order-contract';
 import { REFILL_REFUSED_FAILURE, refillRequestUpdate, refillUpdateSignal, retryRefillUpdate } from './order-messages';
 import { carry, describeFailure, mirror, rememberAnswer, waitForChange } from './order-run';
 import type { OrderRun, RefillEntry } from './order-run';
@@ -23,6 +24,7 @@ import {
   findRefill,
   findRefillByRequest,
   guaranteeOpen,
+  partSnapshot,
   putRefill,
   refillInFlight,
   refillSnapshot,
@@ -165,6 +167,8 @@ async function processRefill(run: OrderRun, entry: RefillEntry): Promise<void> {
       ...(retried ? { refillId: retried.refillId } : {}),
       check: entry.kind === 'request' ? { startCount: state.startCount, quantity: state.quantity } : null,
       ...(entry.kind === 'retry' && entry.request.reason ? { reason: entry.request.reason } : {}),
+      // A drip-feed run by the engine: one provider refill per run order that delivered.
+      ...(state.dripFeed ? { runOrders: refillRunOrders(state.dripFeed) } : {}),
     });
   } catch (error) {
     log.warn('refill could not be sent', { orderId, error: describeFailure(error) });
@@ -176,18 +180,21 @@ async function processRefill(run: OrderRun, entry: RefillEntry): Promise<void> {
     log.info('refill refused', { orderId, rule: sent.rule, reason: sent.reason });
     return answerRefill(run, entry, { accepted: false, rule: sent.rule, reason: sent.reason, ...(sent.counts ? { counts: sent.counts } : {}) });
   }
+  const parts = sent.parts ? refillParts(sent.parts, retried) : undefined;
+  const combined = parts ? combineRefillParts(parts) : null;
   const record: RefillRecord = {
     refillId: sent.refillId,
     requestId,
     requestedBy: retried ? retried.requestedBy : (entry.request as RefillRequest).requestedBy,
-    status: sent.kind === 'sent' ? 'pending' : 'failed',
+    status: combined ? combined.status : sent.kind === 'sent' ? 'pending' : 'failed',
     providerRefillId: sent.kind === 'sent' ? sent.providerRefillId : null,
-    reason: sent.kind === 'sent' ? null : sent.reason,
+    reason: combined ? combined.reason : sent.kind === 'sent' ? null : sent.reason,
     attempts: sent.attempt,
     counts: sent.counts ?? retried?.counts ?? null,
     requestedAt: retried?.requestedAt ?? now,
     updatedAt: now,
     completedAt: null,
+    ...(parts ? { parts } : {}),
   };
   if (!retried) {
     state.refills.total++;
@@ -195,6 +202,7 @@ async function processRefill(run: OrderRun, entry: RefillEntry): Promise<void> {
   }
   putRefill(state, record);
   run.mirroredRefills.set(record.refillId, refillSnapshot(record)); // the activity wrote the row
+  for (const part of parts ?? []) run.mirroredRefills.set(part.refillId, partSnapshot(part)); // and its parts' rows
   if (sent.kind === 'sent') {
     log.info('refill sent', { orderId, refillId: record.refillId, providerRefillId: record.providerRefillId, attempt: record.attempts });
     return answerRefill(run, entry, { accepted: true, refill: { ...record } });
@@ -204,6 +212,26 @@ async function processRefill(run: OrderRun, entry: RefillEntry): Promise<void> {
   const rule = entry.kind === 'retry' || sent.uncertain || record.counts ? 'R-REFILL-SUPPORT' : 'R-REFILL-NEED';
   log.warn('refill not taken by the provider', { orderId, refillId: record.refillId, reason: sent.reason, uncertain: sent.uncertain });
   answerRefill(run, entry, { accepted: false, rule, reason: sent.reason, refill: { ...record } });
+}
+
+/**
+ * A drip-feed refill's parts from the activity's answer: a part sent now is pending; one kept from an
+ * earlier attempt (completed, or still with the provider) keeps what the workflow knows of it.
+ */
+function refillParts(sentParts: SentRefillPart[], retried: RefillRecord | null): RefillPart[] {
+  return sentParts.map((p) => {
+    const before = retried?.parts?.find((q) => q.refillId === p.refillId);
+    const status = p.outcome === 'sent' ? 'pending' : p.outcome === 'failed' ? 'failed' : (before?.status ?? p.rowStatus);
+    return {
+      refillId: p.refillId,
+      runIndex: p.runIndex,
+      providerOrderId: p.providerOrderId,
+      providerRefillId: p.providerRefillId,
+      status,
+      reason: p.outcome === 'failed' ? p.reason : p.outcome === 'kept' ? (before?.reason ?? null) : null,
+      completedAt: status === 'completed' ? (before?.completedAt ?? Date.now()) : null,
+    };
+  });
 }
 
 /** What the sync last heard about refills in flight, for a run that may have missed its signals. */

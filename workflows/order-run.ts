@@ -31,7 +31,7 @@ import { deliveredBeforeMove, upstreamQuantity } from './move-state';
 import { initialOrderState, mirrorPatch, mirrorSnapshot } from './order-state';
 import { changedSearchAttributes, orderSearchAttributes } from './order-search-attributes';
 import type { MirrorSnapshot } from './order-state';
-import { findRefill, refillMirrorPatch, refillSnapshot } from './refill-state';
+import { partSnapshot, refillMirrorPatch, refillSnapshot } from './refill-state';
 
 /** Move and dispatch-resolution answers kept by request id. */
 const KEPT_SUPPORT_ANSWERS = 20;
@@ -306,12 +306,19 @@ async function mirrorRefills(run: OrderRun): Promise<void> {
     if (mirroredRefills.get(refill.refillId) === now) continue;
     try {
       await mirroring.mirrorRefill(refill.refillId, refillMirrorPatch(refill));
+      // A drip-feed refill's parts (one provider refill per run order) have rows of their own.
+      for (const part of refill.parts ?? []) {
+        if (mirroredRefills.get(part.refillId) === partSnapshot(part)) continue;
+        await mirroring.mirrorRefill(part.refillId, { status: part.status, reason: part.reason, completedAt: part.completedAt });
+        mirroredRefills.set(part.refillId, partSnapshot(part));
+      }
     } catch (error) {
       log.error('refill mirror failed: the refills row is behind the workflow', { orderId, refillId: refill.refillId, error: describeFailure(error) });
     }
     mirroredRefills.set(refill.refillId, now);
   }
-  for (const id of [...mirroredRefills.keys()]) if (!findRefill(state, id)) mirroredRefills.delete(id);
+  const kept = new Set((state.refills?.recent ?? []).flatMap((r) => [r.refillId, ...(r.parts ?? []).map((p) => p.refillId)]));
+  for (const id of [...mirroredRefills.keys()]) if (!kept.has(id)) mirroredRefills.delete(id);
 }
 
 // ---------------------------------------------------------------- the order's end, its upstream order

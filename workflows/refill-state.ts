@@ -3,12 +3,14 @@
  * functions over OrderState: deterministic (time is a parameter), so they run in the workflow
  * sandbox and in plain unit tests. The rules themselves are domain/refill-policy.ts's.
  */
+import { combineRefillParts } from '../domain/drip-feed-refill';
 import { decideRefill, refillWindowClosesAt } from '../domain/refill-policy';
 import { DAY_MS } from '../domain/time';
 import type { RefillMirrorPatch } from '../activities/refill-records';
 import type {
   OrderRefills,
   OrderState,
+  RefillPart,
   RefillRecord,
   RefillRequest,
   RefillResult,
@@ -119,6 +121,8 @@ const RANK: Record<RefillStatus, number> = { pending: 0, in_progress: 1, complet
  * anything changed. R-REFILL-COOLDOWN: the next refill's cooldown starts when this one completes.
  */
 export function applyRefillUpdate(state: OrderState, update: RefillUpdate, now: number): boolean {
+  const owner = state.refills ? findRefillOfPart(state, update.refillId) : null;
+  if (owner) return applyPartUpdate(state, owner.refill, owner.part, update, now);
   const refill = state.refills ? findRefill(state, update.refillId) : null;
   if (!refill || !state.refills) return false;
   if (refill.providerRefillId === null || refill.providerRefillId !== update.providerRefillId) return false;
@@ -134,6 +138,42 @@ export function applyRefillUpdate(state: OrderState, update: RefillUpdate, now: 
   } else if (target === 'rejected') {
     const said = rawStatus(update.raw);
     refill.reason = `the provider rejected the refill${said ? ` (status ${JSON.stringify(said)})` : ''}`;
+  }
+  refreshRefillFlag(state);
+  return true;
+}
+
+/** The drip-feed refill one of whose parts (a run order's provider refill) has this row id. */
+function findRefillOfPart(state: OrderState, partRefillId: number): { refill: RefillRecord; part: RefillPart } | null {
+  for (const refill of state.refills?.recent ?? []) {
+    const part = refill.parts?.find((p) => p.refillId === partRefillId);
+    if (part) return { refill, part };
+  }
+  return null;
+}
+
+/**
+ * A drip-feed refill's part moves forward like a refill does; the refill's own status then follows
+ * its parts (combineRefillParts). R-REFILL-COOLDOWN starts when the last part completes.
+ */
+function applyPartUpdate(state: OrderState, refill: RefillRecord, part: RefillPart, update: RefillUpdate, now: number): boolean {
+  if (part.providerRefillId === null || part.providerRefillId !== update.providerRefillId) return false;
+  if (!isInFlight(part.status) || !isInFlight(refill.status)) return false;
+  const target = update.status;
+  if (!(target in RANK) || RANK[target] <= RANK[part.status]) return false;
+  part.status = target;
+  if (target === 'completed') part.completedAt = now;
+  if (target === 'rejected') {
+    const said = rawStatus(update.raw);
+    part.reason = `the provider rejected the refill${said ? ` (status ${JSON.stringify(said)})` : ''}`;
+  }
+  const combined = combineRefillParts(refill.parts!);
+  refill.status = combined.status;
+  refill.reason = combined.reason;
+  refill.updatedAt = now;
+  if (combined.status === 'completed') {
+    refill.completedAt = now;
+    state.refills!.lastCompletedAt = now;
   }
   refreshRefillFlag(state);
   return true;
@@ -192,7 +232,14 @@ export function guaranteeOpen(state: OrderState, now: number): boolean {
 
 /** The mirrored fields of a refill, as text (compared to know what the row lacks). */
 export function refillSnapshot(r: RefillRecord): string {
-  return JSON.stringify([r.status, r.providerRefillId, r.reason, r.completedAt]);
+  const base = [r.status, r.providerRefillId, r.reason, r.completedAt];
+  // A drip-feed refill's parts are rows too: a part that moved is written with its refill.
+  return JSON.stringify(r.parts ? [...base, r.parts.map((p) => [p.status, p.reason])] : base);
+}
+
+/** A drip-feed refill part's mirrored fields, as text. */
+export function partSnapshot(p: RefillPart): string {
+  return JSON.stringify([p.status, p.reason, p.completedAt]);
 }
 
 export function refillMirrorPatch(r: RefillRecord): RefillMirrorPatch {

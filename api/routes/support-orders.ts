@@ -10,10 +10,9 @@
 // The workflow decides; the API only refuses what the catalogue settles before asking: a move to a
 // service that is not similar (domain/substitute.ts decideSubstitute, R-SUBSTITUTE).
 import { Router } from 'express';
-import { TYPE_SPECS } from '../../domain/order-types';
-import { SERVICE_TYPE_NAMES } from '../../domain/service-types';
 import type { Request } from 'express';
 import type { OrderRecord } from '../../activities/order-records';
+import { unmovableKind } from '../../domain/order-types/movable';
 import { decideSubstitute } from '../../domain/substitute';
 import type { SubstituteService } from '../../domain/substitute';
 import type { Service } from '../../generated/prisma/client';
@@ -31,16 +30,12 @@ function substituteService(s: Service): SubstituteService {
 
 /**
  * R-SUBSTITUTE sends the undelivered quantity to the new service. An order whose type has no
- * quantity to split (its lines, a package, a subscription) or that is a drip-feed cannot be sent on
- * in part: refused with the reason.
+ * quantity to split (its lines, a package, a subscription) or that is a drip-feed (engine- or
+ * provider-run) cannot be sent on in part: refused with the reason (domain/order-types/movable.ts
+ * unmovableKind; the workflow's move validator refuses the same).
  */
 function unmovableType(order: OrderRecord): string | null {
-  if (order.subscription) return 'a subscription cannot be moved: cancel it and place a new one';
-  if (order.dripFeed) return 'a drip-feed cannot be moved: cancel it and place a new one';
-  if (TYPE_SPECS[order.serviceType].quantity.kind !== 'given') {
-    return `a ${SERVICE_TYPE_NAMES[order.serviceType]} order has no quantity to send on in part: cancel it and place a new one`;
-  }
-  return null;
+  return unmovableKind({ serviceType: order.serviceType, dripFeed: order.dripFeed, subscription: order.subscription });
 }
 
 /** The order and what every body carries: the reason (required) and the optional requestId. */

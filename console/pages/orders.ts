@@ -4,6 +4,7 @@
 import { flagCondition } from '../../activities/order-records';
 import type { OrderFlag } from '../../activities/order-records';
 import { ACTIVE_STATUSES, ORDER_STATUSES } from '../../domain/order-status';
+import { SERVICE_TYPES, SERVICE_TYPE_NAMES } from '../../domain/service-types';
 import type { OrderView } from '../../api/views';
 import type { Prisma } from '../../generated/prisma/client';
 import type { PageContext } from '../context';
@@ -46,7 +47,14 @@ export async function queueCounts(ctx: Pick<PageContext, 'prisma'>): Promise<Map
   return new Map(QUEUES.map((q, i) => [q.flag, counts[i]]));
 }
 
-const FILTERS = ['id', 'userId', 'link', 'status', 'providerId', 'providerOrderId', 'flag', 'createdAfter', 'createdBefore', 'limit', 'cursor'] as const;
+const FILTERS = ['id', 'userId', 'link', 'status', 'providerId', 'providerOrderId', 'serviceType', 'scheduled', 'dripFeed', 'hasRuns', 'flag', 'createdAfter', 'createdBefore', 'limit', 'cursor'] as const;
+
+/** The order shapes of issue 12 as search choices (GET /support/orders's own values). */
+const SHAPE_FILTERS: ReadonlyArray<{ name: string; label: string; options: ReadonlyArray<[string, string]> }> = [
+  { name: 'scheduled', label: 'Scheduled', options: [['true', 'scheduled'], ['false', 'not scheduled']] },
+  { name: 'dripFeed', label: 'Drip-feed', options: [['true', 'any drip-feed'], ['engine', 'run by the engine'], ['provider', 'run by the provider'], ['false', 'not a drip-feed']] },
+  { name: 'hasRuns', label: 'Runs', options: [['true', 'runs begun'], ['false', 'no runs']] },
+];
 
 export async function serviceNames(ctx: Pick<PageContext, 'prisma'>, ids: number[]): Promise<Map<number, string>> {
   const rows = await ctx.prisma.service.findMany({ where: { id: { in: [...new Set(ids)] } }, select: { id: true, name: true } });
@@ -83,6 +91,8 @@ function filterForm(query: Record<string, unknown>): Html {
 ${input('id', 'Order id(s)', '12, 13')}${input('userId', 'User id')}${input('link', 'Link', 'any spelling')}
 <label>Status<select name="status"><option value="">any</option>${ORDER_STATUSES.map((s) => html`<option value="${s}"${statuses.length === 1 && statuses[0] === s ? ' selected' : ''}>${s}</option>`)}${statuses.length > 1 ? html`<option value="${statuses.join(',')}" selected>${statuses.join(', ')}</option>` : ''}</select></label>
 ${input('providerId', 'Provider id')}${input('providerOrderId', "Provider's order id")}
+<label>Type<select name="serviceType"><option value="">any</option>${SERVICE_TYPES.map((t) => html`<option value="${t}"${value('serviceType') === t ? ' selected' : ''}>${SERVICE_TYPE_NAMES[t]}</option>`)}</select></label>
+${SHAPE_FILTERS.map((f) => html`<label>${f.label}<select name="${f.name}"><option value="">any</option>${f.options.map(([v, label]) => html`<option value="${v}"${value(f.name) === v ? ' selected' : ''}>${label}</option>`)}</select></label>`)}
 <label>Flag<select name="flag"><option value="">any</option>${QUEUES.map((q) => html`<option value="${q.flag}"${flags.includes(q.flag) ? ' selected' : ''}>${q.flag}</option>`)}</select></label>
 ${input('createdAfter', 'Created after', '2026-12-01')}${input('createdBefore', 'Created before', '2026-12-04T12:00Z')}${input('limit', 'Per page', '50')}
 <div><button>Search</button> <a href="/console">clear</a></div>

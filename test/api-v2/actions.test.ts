@@ -253,6 +253,27 @@ describe('action=status', () => {
     });
   });
 
+  it('a drip-feed answers `runs` and `orders` (its runs\' ids, docs/smm-api-v2.md), and each id in `orders` is one the reseller can query: the run as an order (its share of the charge less its refund), never another order\'s id', async () => {
+    const feed = await placed(alice.key, { quantity: 300 }); // charged 0.36000: 0.12000 a run of 100
+    const run1 = await api.prisma.orderRun.create({ data: { orderId: feed, runIndex: 1, quantity: 100, providerOrderId: '900001', status: 'completed', startCount: 40, remains: 0 } });
+    const run2 = await api.prisma.orderRun.create({ data: { orderId: feed, runIndex: 2, quantity: 100, providerOrderId: '900002', status: 'partial', startCount: 140, remains: 25, refunded: '0.03000' } });
+    const run3 = await api.prisma.orderRun.create({ data: { orderId: feed, runIndex: 3, quantity: 100, providerOrderId: '900003', status: 'in_progress', startCount: 215, remains: 60 } });
+    const parent = expectV2Answer(await v2({ key: alice.key, action: 'status', order: feed })) as { runs: string; orders: number[] };
+    expect(parent).toMatchObject({ runs: '3', orders: [run1.id, run2.id, run3.id] });
+    // The ids come from the orders' own sequence: none is (or will be) an order's id.
+    expect(await api.prisma.order.count({ where: { id: { in: parent.orders } } })).toBe(0);
+    expect(expectV2Answer(await v2({ key: alice.key, action: 'status', order: run2.id }))).toEqual({ charge: '0.09000', start_count: '140', status: 'Partial', remains: '25', currency: 'USD' });
+    const many = expectV2Answer(await v2({ key: alice.key, action: 'status', orders: parent.orders.join(',') })) as Record<string, unknown>;
+    expect(many).toEqual({
+      [run1.id]: { charge: '0.12000', start_count: '40', status: 'Completed', remains: '0', currency: 'USD' },
+      [run2.id]: { charge: '0.09000', start_count: '140', status: 'Partial', remains: '25', currency: 'USD' },
+      [run3.id]: { charge: '0.12000', start_count: '215', status: 'In progress', remains: '60', currency: 'USD' },
+    });
+    // Another reseller cannot read them.
+    expectV2Error(await v2({ key: bob.key, action: 'status', order: run1.id }), 'Incorrect order ID');
+    expect(expectV2Answer(await v2({ key: bob.key, action: 'status', orders: String(run1.id) }))).toEqual({ [run1.id]: { error: 'Incorrect order ID' } });
+  });
+
   it.each([
     ['an unknown id', () => 99_999_999],
     ['another user\'s order', () => bobOrder],

@@ -288,6 +288,47 @@ describe('catalogue and support', () => {
     expect(res.body.orders.every((o: { serviceType: string }) => o.serviceType === 'seo')).toBe(true);
   });
 
+  it('support searches scheduled orders (scheduled=true|false), drip-feeds (dripFeed=true|engine|provider|false), feeds with runs begun (hasRuns), and finds a feed by any run\'s upstream id', async () => {
+    const plainService = await makeService(api.prisma, { rate: '1', min: 50, max: 1000 });
+    const engineFeed = await makeService(api.prisma, { dripfeed: 'engine', rate: '1', min: 50, max: 1000 });
+    const providerFeed = await makeService(api.prisma, { dripfeed: 'provider', rate: '1', min: 50, max: 1000 });
+    const u = await user();
+    const at = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 16).replace('T', ' ');
+    const placedId = async (body: Record<string, unknown>) => {
+      const res = await post('/orders', { link: newLink(), quantity: 100, ...body }, u.key);
+      expect(res.status).toBe(201);
+      return res.body.order.id as number;
+    };
+    const plain = await placedId({ service: plainService.serviceId });
+    const scheduled = await placedId({ service: plainService.serviceId, execute_at: at });
+    const fed = await placedId({ service: engineFeed.serviceId, runs: 3, interval: 60 });
+    const fedIdle = await placedId({ service: engineFeed.serviceId, runs: 2, interval: 60 });
+    const passed = await placedId({ service: providerFeed.serviceId, runs: 2, interval: 60 });
+    await api.prisma.orderRun.create({ data: { orderId: fed, runIndex: 1, quantity: 100, providerOrderId: 'feed-run-1-upstream', status: 'completed', remains: 0 } });
+    await api.prisma.orderRun.create({ data: { orderId: fed, runIndex: 2, quantity: 100, providerOrderId: 'feed-run-2-upstream', status: 'in_progress' } });
+    const support = await makeUser(api.prisma, { role: 'support' });
+    const mine = [plain, scheduled, fed, fedIdle, passed];
+    const search = async (query: string) => {
+      const res = await request(api.app).get(`/support/orders?userId=${u.userId}&${query}`).set(bearer(support.key));
+      expect(res.status).toBe(200);
+      return (res.body.orders as Array<{ id: number }>).map((o) => o.id).filter((id) => mine.includes(id)).sort((a, b) => a - b);
+    };
+    const sorted = (...ids: number[]) => ids.sort((a, b) => a - b);
+    expect(await search('scheduled=true')).toEqual([scheduled]);
+    expect(await search('scheduled=false')).toEqual(sorted(plain, fed, fedIdle, passed));
+    expect(await search('dripFeed=true')).toEqual(sorted(fed, fedIdle, passed));
+    expect(await search('dripFeed=engine')).toEqual(sorted(fed, fedIdle));
+    expect(await search('dripFeed=provider')).toEqual([passed]);
+    expect(await search('dripFeed=false')).toEqual(sorted(plain, scheduled));
+    expect(await search('hasRuns=true')).toEqual([fed]);
+    expect(await search('hasRuns=false&dripFeed=engine')).toEqual([fedIdle]);
+    // An earlier run's upstream id (the row points at the run in flight) finds the feed.
+    expect(await search('providerOrderId=feed-run-1-upstream')).toEqual([fed]);
+    const bad = await request(api.app).get('/support/orders?scheduled=maybe&dripFeed=x').set(bearer(support.key));
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toMatch(/scheduled must be true or false|dripFeed must be true, false, engine or provider/);
+  });
+
   it('R-SUBSTITUTE: support\'s move of a Custom Comments order is refused with the rule and the reason (its lines cannot be sent on in part)', async () => {
     const from = await makeService(api.prisma, { type: 'custom_comments', rate: '10', min: 1, max: 100 });
     const to = await makeService(api.prisma, { type: 'custom_comments', rate: '10', min: 1, max: 100 });

@@ -46,6 +46,20 @@ describe('decideMove', () => {
     expect(decideMove(started(), req as MoveRequest, busy)).toEqual({ allowed: false, rule: 'R-SUBSTITUTE', reason });
   });
 
+  it.each([
+    ['a drip-feed its provider runs', { dripFeed: { mode: 'provider' as const } }, /^a drip-feed its provider runs cannot be moved: the other provider would get runs and interval with the per-run quantity/],
+    ['a subscription', { subscription: { username: 'u' } }, /^a subscription cannot be moved/],
+    ['a Custom Comments order', { serviceType: 'custom_comments' as const }, /^a Custom Comments order has no quantity to send on in part/],
+    ['a Package', { serviceType: 'package' as const }, /^a Package order has no quantity to send on in part/],
+  ])('R-SUBSTITUTE: the workflow itself refuses to move %s (its type cannot be sent on as a plain order)', (_, kind, reason) => {
+    expect(decideMove(started(), request(), idle, kind)).toEqual({ allowed: false, rule: 'R-SUBSTITUTE', reason: expect.stringMatching(reason) });
+  });
+
+  it('R-SUBSTITUTE: a Default order (no type fields, or a Mentions order with its given quantity) still moves', () => {
+    expect(decideMove(started(), request(), idle, {})).toEqual({ allowed: true });
+    expect(decideMove(started(), request(), idle, { serviceType: 'mentions' })).toEqual({ allowed: true });
+  });
+
   it('R-SUBSTITUTE: a move already waiting for its old upstream order refuses a second one', () => {
     const state = started();
     state.moves = [newMoveRecord(state, request(), T0)];

@@ -4,13 +4,16 @@
  * the timers between runs and the sync's sleeps). Orders are placed with OrderInput built here (the
  * API's drip-feed and execute_at fields are another part of the issue).
  */
+import type { temporal as proto } from '@temporalio/proto';
 import { ownStatusRows, statusView } from '../../api/v2/actions/status';
 import { runsFromRows } from '../../api/views';
 import { renderTimeline } from '../../observability/timeline';
-import { buildOrderInput, cancelOrder, moveOrder, reserveOrderId, startOrder } from '../../worker/order-client';
-import type { OrderInput, OrderState } from '../../workflows/order-contract';
+import { createRefillRecords } from '../../activities/refill-records';
+import { buildOrderInput, cancelOrder, moveOrder, requestRefill, reserveOrderId, startOrder } from '../../worker/order-client';
+import type { OrderInput, OrderState, RefillRecord } from '../../workflows/order-contract';
 import type { TestEngine } from '../support/engine';
 import { useTestEngine } from '../support/use-test-engine';
+import { DRIP_RUNS_PER_WORKFLOW_RUN } from '../../workflows/order-drip-feed';
 
 let engine: TestEngine;
 useTestEngine((started) => (engine = started), { providerSync: true });
@@ -87,6 +90,35 @@ describe('drip-feed run by the engine', () => {
     for (let i = 1; i <= 10; i++) expect(story).toMatch(new RegExp(`LocalActivity beginDripRun .*quantity=100 kind=ready run=${i}(?!\\d)`));
   });
 
+  it('a long feed continues as new every DRIP_RUNS_PER_WORKFLOW_RUN runs: 13 runs in 2 history runs, each bounded; across the continue-as-new no run is sent twice or skipped and the interval holds', async () => {
+    const link = engine.uniqueLink('drip-long');
+    const order = await dripFeed(link, 13);
+    const firstRunId = (await engine.handle(order.orderId).describe()).runId;
+    for (let i = 1; i <= 13; i++) await deliverRun(order.orderId, i);
+    const final = await engine.handle(order.orderId).result();
+    expect(final).toMatchObject({ status: 'completed', quantity: 1300, remains: 0, refunds: [] });
+    const runs = final.dripFeed!.list;
+    expect(runs.map((r) => [r.index, r.status])).toEqual(Array.from({ length: 13 }, (_, i) => [i + 1, 'completed']));
+    for (let i = 1; i < runs.length; i++) {
+      const gap = runs[i]!.sentAt! - runs[i - 1]!.sentAt!;
+      expect(gap).toBeGreaterThanOrEqual(60 * MINUTE);
+      expect(gap).toBeLessThan(61 * MINUTE);
+    }
+    const upstream = adds(link);
+    expect(upstream).toHaveLength(13);
+    expect(new Set(runs.map((r) => r.providerOrderId))).toEqual(new Set(upstream.map((o) => String(o.id))));
+    // The history: runs 1-10, then 11-13, each well under a Default order's 29 events a run.
+    const counts: number[] = [];
+    let runId: string | null = firstRunId;
+    while (runId) {
+      const events: proto.api.history.v1.IHistoryEvent[] = (await engine.history(order.orderId, runId)).events ?? [];
+      counts.push(events.length);
+      runId = events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? null;
+    }
+    expect(counts).toHaveLength(2);
+    for (const events of counts) expect(events).toBeLessThan(DRIP_RUNS_PER_WORKFLOW_RUN * 29);
+  }, 400_000);
+
   it('R-CANCEL-REQUEST after run 4: runs 5-10 refunded at once (R-CANCEL-FULL), run 4 in flight ends Partial at the provider and its undelivered part is refunded (R-PARTIAL); nothing more is sent', async () => {
     const link = engine.uniqueLink('drip-cancel');
     const order = await dripFeed(link, 10, '0.90000');
@@ -154,6 +186,49 @@ describe('drip-feed run by the engine', () => {
   });
 });
 
+describe('refills of a drip-feed run by the engine', () => {
+  it('R-REFILL-NEED on the delivered total, R-REFILL-COOLDOWN: a refill asks the provider to refill every run order that delivered (one provider refill each, once for a repeated request); the sync follows each, and the refill completes when all have', async () => {
+    const link = engine.uniqueLink('drip-refill');
+    const order = await dripFeed(link, 3);
+    for (let i = 1; i <= 3; i++) await deliverRun(order.orderId, i);
+    const done = await engine.waitForState(order.orderId, (s) => s.status === 'completed');
+    const runOrders = done.dripFeed!.list.map((r) => r.providerOrderId!);
+    const simRefills = () => runOrders.map((id) => engine.simulator.state.getOrder(Number(id))!.refillIds.length);
+    const request = { requestedBy: { kind: 'user' as const, userId: order.userId }, requestId: 'drip-refill-1' };
+    const ruleOf = (r: Awaited<ReturnType<typeof requestRefill>>) => (r.accepted ? 'accepted' : r.rule);
+    // The count dropped 150 below the feed's start count + its total (R-REFILL-NEED on the whole feed).
+    const current = engine.simulator.state.count(link);
+    engine.simulator.state.setCount(link, current - 150);
+    expect(ruleOf(await requestRefill(engine.client, order.orderId, { ...request, requestId: 'drip-refill-0' }))).toBe('R-REFILL-COOLDOWN');
+    await engine.temporal.env.sleep('25 hours'); // R-REFILL-COOLDOWN: a day after completion
+    const first = await requestRefill(engine.client, order.orderId, request);
+    expect(first).toMatchObject({ accepted: true, refill: { status: 'pending', providerRefillId: null, counts: { startCount: done.startCount, quantity: 300, currentCount: current - 150 } } });
+    const refill = (first as { refill: RefillRecord }).refill;
+    expect(refill.parts!.map((p) => [p.runIndex, p.providerOrderId, p.status])).toEqual(runOrders.map((id, i) => [i + 1, id, 'pending']));
+    expect(new Set(refill.parts!.map((p) => p.providerRefillId)).size).toBe(3);
+    expect(simRefills()).toEqual([1, 1, 1]);
+    // The same request again is the same refill: nothing more is sent.
+    expect(await requestRefill(engine.client, order.orderId, request)).toMatchObject({ accepted: true, refill: { refillId: refill.refillId } });
+    expect(simRefills()).toEqual([1, 1, 1]);
+    // The provider refills each run order; the sync follows each part and the refill completes with the last.
+    engine.simClock!.advance(MINUTE);
+    await engine.temporal.env.sleep('10 minutes');
+    const after = await engine.waitForState(order.orderId, (s) => s.refills?.recent.find((r) => r.refillId === refill.refillId)?.status === 'completed');
+    expect(after.refills!.recent.at(-1)!.parts!.map((p) => p.status)).toEqual(['completed', 'completed', 'completed']);
+    expect(after.refills!.lastCompletedAt).not.toBeNull();
+    // The rows: the refill, and one part per run order (followed by the sync), all completed.
+    const rows = async () => (await engine.prisma.refill.findMany({ where: { orderId: order.orderId }, orderBy: { id: 'asc' } })).map((r) => [r.parentRefillId, r.runIndex, r.status]);
+    const expected = [[null, null, 'completed'], [refill.refillId, 1, 'completed'], [refill.refillId, 2, 'completed'], [refill.refillId, 3, 'completed']];
+    for (let i = 0; i < 50 && JSON.stringify(await rows()) !== JSON.stringify(expected); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await rows()).toEqual(expected);
+    // REST and API v2 see one refill (its parts within it), not four.
+    const listed = await createRefillRecords(engine.prisma).listForOrder(order.orderId);
+    expect(listed).toEqual([expect.objectContaining({ id: refill.refillId, status: 'completed', parts: [1, 2, 3].map((runIndex) => expect.objectContaining({ runIndex, status: 'completed' })) })]);
+    expect(await createRefillRecords(engine.prisma).get(refill.parts![0]!.refillId)).toBeNull();
+    await engine.history(order.orderId);
+  });
+});
+
 describe('support and a drip-feed', () => {
   it('R-SUBSTITUTE: a move of a drip-feed is refused with the reason; R-CANCEL-FULL: support\'s cancel ends it at once with the rest of its charge back, and no run follows', async () => {
     const link = engine.uniqueLink('drip-support');
@@ -194,6 +269,29 @@ describe('drip-feed passed to the provider', () => {
     await engine.temporal.env.sleep('5 minutes');
     expect(await engine.handle(order.orderId).result()).toMatchObject({ status: 'completed', remains: 0, refunds: [] });
     expect(engine.simulator.state.listOrders(link)).toHaveLength(1);
+    await engine.history(order.orderId);
+  });
+
+  it('R-SUBSTITUTE: the workflow refuses support\'s move of a drip-feed its provider runs (the other provider would get runs/interval with the per-run quantity); nothing is sent anew', async () => {
+    const link = engine.uniqueLink('drip-provider-move');
+    const userId = await engine.newUser('1.00000');
+    const order = await place({ userId, link, quantity: 300, extra: { dripFeed: { runs: 3, intervalMinutes: 60, quantityPerRun: 100, mode: 'provider' } } });
+    await engine.waitForState(order.orderId, (s) => s.providerOrderId !== null);
+    const answer = await moveOrder(engine.client, order.orderId, {
+      target: { serviceId: engine.seed.serviceIds.followersNoLookup, providerId: engine.seed.noLookupProviderId, providerServiceId: '1', min: 50, max: 10_000 },
+      requestedBy: { kind: 'support', userId: 1 },
+      reason: 'provider too slow',
+      requestId: 'drip-provider-move-1',
+    });
+    expect(answer).toMatchObject({ accepted: false, rule: 'R-SUBSTITUTE', reason: expect.stringMatching(/^a drip-feed its provider runs cannot be moved/) });
+    const state = await engine.handle(order.orderId).query<OrderState>('state');
+    expect(state).toMatchObject({ serviceId: engine.seed.serviceIds.followers, status: expect.stringMatching(/pending|in_progress/) });
+    expect(state.moves ?? []).toEqual([]);
+    expect(engine.simulator.state.listOrders(link)).toHaveLength(1);
+    // Let it finish at its provider, so the sync follows nothing of it in the tests after this one.
+    engine.simClock!.advance(150 * MINUTE);
+    await engine.temporal.env.sleep('5 minutes');
+    await engine.waitForState(order.orderId, (s) => s.status === 'completed');
     await engine.history(order.orderId);
   });
 });

@@ -10,8 +10,11 @@ import Decimal from 'decimal.js';
 import { ownStatusRows, statusView } from '../../api/v2/actions/status';
 import { orderFromState, typeFieldsOfInput } from '../../api/views';
 import { postAmount } from '../../provider-simulator/subscription';
-import { buildOrderInput, cancelOrder, reserveOrderId, startOrder } from '../../worker/order-client';
-import { ORDER_TASK_QUEUE, providerSyncWorkflowId } from '../../workflows/order-contract';
+import { ORDER_WORKFLOW_TYPE, buildOrderInput, cancelOrder, reserveOrderId, startOrder } from '../../worker/order-client';
+import { ORDER_TASK_QUEUE, orderWorkflowId, providerSyncWorkflowId } from '../../workflows/order-contract';
+import { orderSearchAttributes } from '../../workflows/order-search-attributes';
+import { mirrorSnapshot } from '../../workflows/order-state';
+import type { OrderWorkflowCarried } from '../../workflows/order-workflow';
 import type { OrderState } from '../../workflows/order-contract';
 import { POSTS_PER_RUN } from '../../workflows/order-subscription';
 import type { TestEngine } from '../support/engine';
@@ -187,5 +190,38 @@ describe('subscriptions to future posts', () => {
     expect(active).toMatchObject({ status: 'in_progress', subscription: { status: 'active', posts: 2 } });
     await cancelOrder(engine.client, sub.orderId, { requestedBy: { kind: 'support', userId: 1 }, mode: 'full_refund', reason: 'test over' });
     await engine.handle(sub.orderId).result();
+  });
+
+  it('R-SUBSCRIPTION-UNSERVED: a run that continues as new having missed the last per-post signals catches up from the row with what each post got, and the refund is exact (not those posts counted at max)', async () => {
+    const sub = await subscribe('catchup', { posts: '3' });
+    expect(sub.input.charge).toBe('0.36000'); // 0.4 × 300 × 3 / 1000
+    await passDays(2); // post 1 served at 1.4 days
+    const stale = await engine.waitForState(sub.orderId, (s) => s.subscription?.posts === 1);
+    // The run ends handing on its state, as a continue-as-new does; what the sync says next it misses.
+    await engine.handle(sub.orderId).terminate('test: the next run starts from a state that missed the last signals');
+    await passDays(4); // posts 2 and 3 served (2.8 and 4.2 days): Completed upstream
+    const got = Array.from({ length: 3 }, (_, k) => postAmount(sub.providerOrderId, k, 100, 300));
+    expect(got[1]! + got[2]!).toBeLessThan(600); // so counting them at max would refund less
+    // What the sync wrote when it signalled the run that then continued as new (provider-sync-activities writeAnswered).
+    await engine.prisma.order.update({ where: { id: sub.orderId }, data: { upstreamStatus: 'completed', upstreamRemains: 3, upstreamDelivered: got } });
+    const carried: OrderWorkflowCarried = {
+      state: stale,
+      placement: { accepted: true, order: stale },
+      mirrored: mirrorSnapshot(stale),
+      cancelAnswers: [],
+      dispatch: { redispatches: 0, awaitingSupport: false, looked: false },
+    };
+    await engine.client.workflow.start(ORDER_WORKFLOW_TYPE, {
+      workflowId: orderWorkflowId(sub.orderId),
+      taskQueue: ORDER_TASK_QUEUE,
+      args: [sub.input, carried],
+      typedSearchAttributes: orderSearchAttributes(stale),
+    });
+    const final = await engine.handle(sub.orderId).result();
+    const refund = expectedRefund('0.36000', 300, 3, got);
+    expect(final).toMatchObject({ status: 'partial', refunded: refund, subscription: { status: 'completed', posts: 3, delivered: got, settled: true } });
+    expect(final.refunds.map((r) => [r.amount, r.rule])).toEqual([[refund, 'R-SUBSCRIPTION-UNSERVED']]);
+    expect(await refundsOf(sub.orderId)).toEqual([{ amount: refund, key: `order-${sub.orderId}:refund` }]);
+    await engine.history(sub.orderId);
   });
 });

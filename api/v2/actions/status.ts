@@ -4,9 +4,15 @@
 // Read from the order rows (the workflows' mirror), one query for the whole list: resellers poll
 // often and for many orders. Only the caller's own orders exist here; any other id, whoever owns
 // it, is "Incorrect order ID".
+// A drip-feed the engine runs answers `runs` (runs begun) and `orders` (its runs' ids), as panels
+// answer a drip-feed parent (docs/smm-api-v2.md, Statuses). Each of those ids is an order the
+// reseller can query here too: a run's id comes from the orders' id sequence (never an order's id),
+// and `status` of it answers the run as an order of its own: its share of the feed's charge less its
+// refund, its start count, status and remains. (A run is refilled and canceled through its feed.)
 import { toApiV2Status } from '../../../domain/api-v2-status';
 import type { ApiV2Status } from '../../../domain/api-v2-status';
 import { ZERO_MONEY, formatMoney, subMoney } from '../../../domain/money';
+import { partialRefund } from '../../../domain/refund';
 import type { OrderStatus } from '../../../domain/order-status';
 import type { PrismaClient } from '../../../generated/prisma/client';
 import type { Action } from '../context';
@@ -89,19 +95,54 @@ export async function ownStatusRows(prisma: PrismaClient, userId: number, ids: n
   );
 }
 
+/** The caller's own drip-feed runs among `ids` (ids no own order has), each as an order of its own. */
+async function ownRunStatusRows(prisma: PrismaClient, userId: number, ids: number[]): Promise<Map<number, StatusRow>> {
+  if (ids.length === 0) return new Map();
+  const runs = await prisma.orderRun.findMany({
+    where: { id: { in: ids }, order: { userId } },
+    select: {
+      id: true, status: true, quantity: true, startCount: true, remains: true, refunded: true,
+      order: { select: { charge: true, quantity: true } },
+    },
+  });
+  return new Map(
+    runs.map((r) => [
+      r.id,
+      {
+        id: r.id,
+        status: r.status,
+        cancelRequested: false,
+        quantity: r.quantity,
+        // Its share of the feed's charge, rounded down as its refund is (domain/drip-feed.ts runRefund).
+        charge: partialRefund(r.order.charge.toFixed(5), r.order.quantity, r.quantity),
+        refunded: formatMoney(r.refunded.toFixed(5)),
+        startCount: r.startCount,
+        remains: r.remains,
+      },
+    ]),
+  );
+}
+
+/** Own orders, then own drip-feed runs among the ids left (one query each). */
+async function statusRows(prisma: PrismaClient, userId: number, ids: number[]): Promise<Map<number, StatusRow>> {
+  const rows = await ownStatusRows(prisma, userId, ids);
+  for (const [id, row] of await ownRunStatusRows(prisma, userId, ids.filter((i) => !rows.has(i)))) rows.set(id, row);
+  return rows;
+}
+
 export const status: Action = async ({ deps, who, params, res, currency }) => {
   const list = field(params, 'orders');
   if (list === undefined) {
     const id = parseId(field(params, 'order'));
     if (id === null) throw new V2Error(V2_TEXT.incorrectOrder);
-    const row = (await ownStatusRows(deps.prisma, who.userId, [id])).get(id);
+    const row = (await statusRows(deps.prisma, who.userId, [id])).get(id);
     if (!row) throw new V2Error(V2_TEXT.incorrectOrder);
     res.locals.orderId = id;
     return statusView(row, currency);
   }
   const items = parseIdList(list, 'orders');
   if (items.length === 0) throw new V2Error(V2_TEXT.incorrectOrder);
-  const rows = await ownStatusRows(deps.prisma, who.userId, items.flatMap((i) => (i.id === null ? [] : [i.id])));
+  const rows = await statusRows(deps.prisma, who.userId, items.flatMap((i) => (i.id === null ? [] : [i.id])));
   // Keyed by the id as the client wrote it; a null prototype so no token is special.
   const answer: Record<string, V2OrderStatus | { error: string }> = Object.create(null);
   for (const item of items) {
