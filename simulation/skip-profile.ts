@@ -48,17 +48,21 @@ export function startSkipProfile(temporal: InMemoryTemporalServer): SkipProfile 
     if (!active) return;
     samples++;
     if (engine.clock.isSkipping()) return charge('free (nothing holds the clock)');
+    // The clock's holds name their run (workflow-task:<run>, activity:<run>:<event>): only those runs are looked at.
+    const inFlight = (engine.clock as unknown as { inFlight: Map<string, number> }).inFlight;
     const seen = new Set<string>();
-    for (const run of engine.runs.values()) {
-      if (!run.isRunning) continue;
-      const task = run.workflowTask;
-      if (task) seen.add(`workflow task ${task.startedEventId === null ? 'queued' : 'running'} (${run.workflowType}${task.attempt > 1 ? `, attempt ${task.attempt}` : ''})`);
-      for (const a of run.activities.values()) {
-        if (a.phase !== 'backoff') seen.add(`activity ${a.phase === 'scheduled' ? 'queued' : 'running'} ${a.activityType}${a.attempt > 1 ? ' (retry)' : ''}`);
+    for (const key of inFlight.keys()) {
+      const [kind, runId, eventId] = key.split(':');
+      const run = engine.runs.get(runId);
+      if (kind === 'workflow-task-retry') seen.add('workflow task retry pause');
+      else if (kind === 'workflow-task' && run?.workflowTask) {
+        const task = run.workflowTask;
+        seen.add(`workflow task ${task.startedEventId === null ? 'queued' : 'running'} (${run.workflowType}${task.attempt > 1 ? `, attempt ${task.attempt}` : ''})`);
+      } else if (kind === 'activity') {
+        const a = run?.activities.get(Number(eventId));
+        if (a) seen.add(`activity ${a.phase === 'scheduled' ? 'queued' : 'running'} ${a.activityType}${a.attempt > 1 ? ' (retry)' : ''}`);
       }
     }
-    const inFlight = (engine.clock as unknown as { inFlight: Map<string, number> }).inFlight;
-    for (const key of inFlight.keys()) if (key.startsWith('workflow-task-retry')) seen.add('workflow task retry pause');
     if (seen.size === 0) seen.add('held by the client lock');
     for (const what of seen) charge(what);
   }, SAMPLE_MS);
