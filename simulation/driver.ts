@@ -12,6 +12,8 @@ import { DAY, HOUR, MINUTE } from './scenario';
 import type { Scenario, SimEvent } from './scenario';
 import type { Cast } from './setup';
 import type { World } from './world';
+import { startSkipProfile } from './skip-profile';
+import type { SkipProfile } from './skip-profile';
 
 /** Events within an hour of simulated time go out together, at the first one's time (one time skip per group). */
 const GROUP_MS = HOUR;
@@ -64,6 +66,8 @@ export async function drive(world: World, api: ApiClient, scenario: Scenario, ca
   };
   const ctx: Ctx = { world, api, scenario, cast, result, startedAt, forcedBack: new Set() };
   const progress = startProgress(ctx, options.progress);
+  profile = process.env.SIM_PROFILE ? startSkipProfile(world.temporal) : null;
+  skipStart = startedAt;
   const inFlight = new Set<Promise<void>>();
   let lastSample = -Infinity;
   try {
@@ -77,12 +81,23 @@ export async function drive(world: World, api: ApiClient, scenario: Scenario, ca
       result.wallMs.skipping += Date.now() - t;
       for (const batch of splitBarriers(group)) {
         t = Date.now();
-        const calls = runAll(batch.map((e) => () => perform(ctx, e)), CONCURRENCY);
+        const pending = new Set<string>();
+        const calls = runAll(
+          batch.map((e) => async () => {
+            const label = `${e.kind}#${'order' in e ? e.order : ''}`;
+            pending.add(label);
+            await perform(ctx, e);
+            pending.delete(label);
+          }),
+          CONCURRENCY,
+        );
         // A call that waits on the engine (a refill or cancel whose provider call retries with backoff)
         // must not hold simulated time: after a moment time skips on while it is still in flight.
         inFlight.add(calls);
         void calls.finally(() => inFlight.delete(calls));
         await Promise.race([calls, new Promise((resolve) => setTimeout(resolve, PATIENCE_MS))]);
+        if (profile && pending.size > 0) process.stderr.write(`\nday ${((world.now() - startedAt) / DAY).toFixed(2)}: ${batch.length} calls, after ${((Date.now() - t) / 1000).toFixed(1)} s still pending: ${[...pending].join(' ')}\n`);
+        if (profile) actLog.push(Date.now() - t);
         result.wallMs[batch[0].kind === 'kill_worker' || batch[0].kind === 'terminate_db' ? 'faults' : 'acting'] += Date.now() - t;
       }
       if (world.now() - lastSample >= 6 * HOUR) {
@@ -109,6 +124,13 @@ export async function drive(world: World, api: ApiClient, scenario: Scenario, ca
     result.simulatedMs = world.now() - startedAt;
   } finally {
     progress.stop();
+    if (profile) {
+      profile.stop();
+      for (const line of profile.report()) process.stderr.write(`${line}\n`);
+      const slow = skipLog.filter((s) => s.wallMs > 1000);
+      process.stderr.write(`batches: ${actLog.length}, ${actLog.filter((ms) => ms >= PATIENCE_MS).length} waited the full patience; acting p50 ${actLog.sort((a, b) => a - b)[Math.floor(actLog.length / 2)]} ms\n`);
+      process.stderr.write(`skips: ${skipLog.length}, ${slow.length} over 1 s real (${(slow.reduce((n, s) => n + s.wallMs, 0) / 1000).toFixed(1)} s)\n`);
+    }
   }
   return result;
 }
@@ -127,10 +149,20 @@ interface Ctx {
 /** What the driver is doing now (shown on the progress line: a stuck run says where). */
 let doing = 'setting up';
 
+let profile: SkipProfile | null = null;
+let skipStart = 0;
+const skipLog: Array<{ simMs: number; wallMs: number }> = [];
+const actLog: number[] = [];
+
 async function skipTo(world: World, at: number): Promise<void> {
   const wait = at - world.now();
   doing = `skipping ${(wait / 60_000).toFixed(0)} min`;
+  const t = Date.now();
+  profile?.skipping(true);
   if (wait > 0) await world.env.sleep(wait);
+  profile?.skipping(false);
+  skipLog.push({ simMs: wait, wallMs: Date.now() - t });
+  if (profile && Date.now() - t > 1000) process.stderr.write(`\nslow skip at day ${((at - skipStart) / 86_400_000).toFixed(2)}: ${wait / 60_000} min in ${((Date.now() - t) / 1000).toFixed(1)} s: ${profile.lastSkip()}\n`);
   doing = 'acting';
 }
 

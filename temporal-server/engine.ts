@@ -34,6 +34,8 @@ type StartRequest = temporal.api.workflowservice.v1.IStartWorkflowExecutionReque
 type Attrs = Record<string, any>;
 
 const DEFAULT_WORKFLOW_TASK_TIMEOUT_MS = 10_000;
+/** Temporal's matching.stickyPollerUnavailableWindow: a sticky queue without a poller for this long has lost its worker. */
+const STICKY_POLLER_UNAVAILABLE_MS = 10_000;
 /** Temporal suggests continue-as-new past 4Ki events (dynamic config HistoryCountSuggestContinueAsNew). */
 const SUGGEST_CONTINUE_AS_NEW_EVENTS = 4096;
 
@@ -386,6 +388,13 @@ export class Engine {
   }
 
   private enqueueWorkflowTask(run: WorkflowRun, task: WorkflowTaskState): void {
+    if (task.stickyQueue && !this.queues.hasRecentPoller(queueKey(run.namespace, task.stickyQueue, 'workflow'), STICKY_POLLER_UNAVAILABLE_MS)) {
+      // As Temporal's matching answers StickyWorkerUnavailable for a sticky queue nobody has polled
+      // lately (a worker that crashed without ShutdownWorker), the task goes to the normal queue at
+      // once instead of waiting out the sticky schedule-to-start timeout.
+      task.stickyQueue = null;
+      run.stickyQueue = null;
+    }
     const queueName = task.stickyQueue ?? run.taskQueue;
     this.queues.add(queueKey(run.namespace, queueName, 'workflow'), () => this.startWorkflowTask(run, task));
     if (task.stickyQueue) {

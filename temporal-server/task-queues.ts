@@ -87,7 +87,7 @@ export class TaskQueues {
 
   hasRecentPoller(name: string, withinMs: number): boolean {
     const queue = this.queues.get(name);
-    return !!queue && (queue.pollers.length > 0 || Date.now() - queue.lastPollAt < withinMs);
+    return !!queue && (queue.pollers.some((poller) => poller.alive()) || Date.now() - queue.lastPollAt < withinMs);
   }
 
   /** Answers every waiting poller of the queue with `empty` (a worker shutting down). */

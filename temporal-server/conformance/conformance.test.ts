@@ -16,7 +16,7 @@ import {
 } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure, defineSearchAttributeKey } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import { google, temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { itUnlessOfficialServer } from '../../test/support/official-server';
@@ -594,5 +594,39 @@ describe.each([
         await Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId);
       }
     });
+  });
+});
+
+describe('sticky queues', () => {
+  // Raw gRPC as a worker speaks it, on a task queue of its own: a "worker" takes the first task,
+  // asks for stickiness on a queue it will never poll (as a worker that crashed), and goes away.
+  itUnlessOfficialServer('stickyQueueAfterShutdown', 'a workflow task for a sticky queue nobody polls goes to the normal queue at once (StickyWorkerUnavailable), not after the sticky timeout', async () => {
+    const service = client().connection.workflowService;
+    const namespace = client().options.namespace;
+    const taskQueue = uniqueId('sticky-gone');
+    const kind = temporal.api.enums.v1.TaskQueueKind;
+    const handle = await client().workflow.start('rawStickyProbe', { taskQueue, workflowId: uniqueId('sticky-gone') });
+    try {
+      const poll = () => service.pollWorkflowTaskQueue({ namespace, taskQueue: { name: taskQueue, kind: kind.TASK_QUEUE_KIND_NORMAL }, identity: 'crashing-worker' });
+      const first = await poll();
+      expect(first.taskToken?.length).toBeGreaterThan(0);
+      await service.respondWorkflowTaskCompleted({
+        namespace,
+        taskToken: first.taskToken,
+        identity: 'crashing-worker',
+        commands: [],
+        stickyAttributes: {
+          workerTaskQueue: { name: `${taskQueue}-sticky`, kind: kind.TASK_QUEUE_KIND_STICKY, normalName: taskQueue },
+          // Far longer than a long poll: only the StickyWorkerUnavailable fallback can hand the task out in time.
+          scheduleToStartTimeout: { seconds: 600 } as unknown as google.protobuf.IDuration,
+        },
+      });
+      await handle.signal('poke');
+      const next = await poll();
+      expect(next.taskToken?.length).toBeGreaterThan(0);
+      expect(eventNames(next.history!)).toContain('WorkflowExecutionSignaled');
+    } finally {
+      await handle.terminate('probe done');
+    }
   });
 });
