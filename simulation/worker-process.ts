@@ -11,6 +11,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createPrisma } from '../db/client';
 import { createEngineDeps } from '../deps/engine-deps';
 import { createEngineWorker } from '../worker';
+import { grpcCompressionFor } from '../scripts/runtime/grpc-compression';
 import { ORDER_TASK_QUEUE, providerSyncWorkflowId } from '../workflows/order-contract';
 
 export const WORKER_APPLICATION_NAME = 'sim-worker';
@@ -39,7 +40,8 @@ async function main(): Promise<void> {
       });
     },
   });
-  const connection = await NativeConnection.connect({ address });
+  // Loopback to the in-memory server: no gzip, as npm start's worker (scripts/runtime/grpc-compression.ts).
+  const connection = await NativeConnection.connect({ address, grpcCompression: grpcCompressionFor(address) });
   const worker = await createEngineWorker({ connection, deps, workflowBundle: { code: await readFile(env('SIM_BUNDLE_PATH'), 'utf8') } });
   const running = worker.run();
   // Our stdin is the simulation's pipe: when the simulation ends (or dies), so does this worker.
