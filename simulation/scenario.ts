@@ -197,9 +197,13 @@ function makeOrders(rng: Rng, ctx: OrderContext): OrderSpec[] {
   const linksByUser = new Map<number, Array<{ link: string; fate: string; byLink: boolean }>>();
   const providerOf = (r: Rng) => r.weighted([['main', 70], ['backup', 15], ['nolookup', 15]] as const);
   const orders: OrderSpec[] = [];
+  const seen = new Set<OrderShape>();
   for (let index = 0; index < ctx.orderCount; index++) {
-    const user = rng.chance(0.45) ? 0 : rng.int(1, ctx.users.length - 1);
     const shape = shapes[index];
+    // The big reseller sells everything: the first order of each shape is its own (a small world's
+    // only subscription is not lost to a small user's empty balance).
+    const user = !seen.has(shape) || rng.chance(0.45) ? 0 : rng.int(1, ctx.users.length - 1);
+    seen.add(shape);
     const entry = rng.pick(shape.services);
     const provider = providerOf(rng);
     const service = ctx.services.find((s) => s.key === entry.key && s.provider === provider)!;
