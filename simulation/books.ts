@@ -12,6 +12,7 @@
  *   workflows       every order's workflow exists and agrees with its row
  *   upstream        one upstream order per dispatch (per drip-feed run), unless a move or support made another
  *   scheduled       nothing of a scheduled order reached its provider before its execute_at
+ *   fields          the type's fields reached the provider unchanged (comments, usernames, ..., a subscription's terms)
  * (the replay of every history is in histories.ts). Each returns its failures with the order or user.
  */
 import { decimal, formatMoney } from '../domain/money';
@@ -45,6 +46,8 @@ export interface UpstreamOrder {
   link: string;
   /** When the provider took it (the simulator's clock, Temporal's). */
   createdAt?: number;
+  /** The `add` fields the provider received (besides action, key, service), as received. */
+  fields?: Record<string, string>;
   /** A subscription: the provider's status and what each served post got (R-SUBSCRIPTION-UNSERVED's facts). */
   subscription?: { status: string; delivered: number[] };
 }
@@ -113,7 +116,7 @@ export async function checkBooks(input: BooksInput): Promise<BookCheck[]> {
   const rows = await orderRows(input.prisma);
   const checks = [await checkBalances(input.prisma), checkDebits(rows), checkRefunds(rows, input.upstream), await checkOrphanMoney(input.prisma), await checkActivePerLink(input.prisma)];
   if (input.workflows) checks.push(checkWorkflows(rows, input.workflows));
-  if (input.upstream) checks.push(checkUpstream(rows, input.upstream, input.workflows), checkScheduled(rows, input.upstream, input.workflows));
+  if (input.upstream) checks.push(checkUpstream(rows, input.upstream, input.workflows), checkScheduled(rows, input.upstream, input.workflows), checkFieldsSent(rows, input.upstream));
   return checks;
 }
 
@@ -305,4 +308,32 @@ export function checkScheduled(rows: OrderRow[], upstream: NonNullable<BooksInpu
     }
   }
   return { name: 'scheduled', claim: 'nothing of a scheduled order reaches its provider before its execute_at', checked: scheduled.length, failures };
+}
+
+/**
+ * The type's own fields (comments, usernames, hashtags, answer_number, keywords, ...; a drip-feed's
+ * runs and interval when the provider runs it; a subscription's username, min, max, posts, delay)
+ * reached the provider unchanged, in every upstream order of the order (each drip-feed run too).
+ */
+export function checkFieldsSent(rows: OrderRow[], upstream: NonNullable<BooksInput['upstream']>): BookCheck {
+  const failures: BookFailure[] = [];
+  const byKey = new Map(upstream.orders.map((u) => [`${u.apiKey}#${u.id}`, u]));
+  let checked = 0;
+  for (const o of rows) {
+    const expected: Record<string, string> = { ...(o.providerFields ?? {}) };
+    if (o.dripFeed?.mode === 'provider') Object.assign(expected, { runs: String(o.dripFeed.runs), interval: String(o.dripFeed.intervalMinutes) });
+    if (o.subscription) Object.assign(expected, { username: o.subscription.username, min: String(o.subscription.min), max: String(o.subscription.max), posts: String(o.subscription.posts) });
+    if (Object.keys(expected).length === 0) continue;
+    const apiKey = upstream.apiKeyOf.get(o.providerId) ?? '?';
+    const ids = new Set([o.providerOrderId, ...(o.runs ?? []).map((r) => r.providerOrderId)].filter((id): id is string => id !== null));
+    for (const id of ids) {
+      const u = byKey.get(`${apiKey}#${id}`);
+      if (!u?.fields) continue;
+      checked++;
+      for (const [name, value] of Object.entries(expected)) {
+        if (u.fields[name] !== value) failures.push({ orderId: o.id, message: `upstream order ${id}: ${name} ${JSON.stringify(u.fields[name] ?? null).slice(0, 80)}, the order has ${JSON.stringify(value).slice(0, 80)}` });
+      }
+    }
+  }
+  return { name: 'fields', claim: "the type's fields reach the provider unchanged", checked, failures };
 }

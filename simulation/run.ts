@@ -85,7 +85,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
 /** Every order the providers hold, with when they took it and, for a subscription, what it served. */
 function upstreamOrders(world: World): UpstreamOrder[] {
   return world.simulator.state.listOrders().map((o) => {
-    const order: UpstreamOrder = { apiKey: o.apiKey, id: o.id, link: o.link, createdAt: o.createdAt };
+    const order: UpstreamOrder = { apiKey: o.apiKey, id: o.id, link: o.link, createdAt: o.createdAt, fields: o.fields };
     if (o.fields.posts !== undefined && o.fields.link === undefined) {
       const body = world.simulator.state.status(o.apiKey, String(o.id)) as { status?: string; delivered?: Array<string | number> };
       order.subscription = { status: String(body.status), delivered: (body.delivered ?? []).map(Number) };

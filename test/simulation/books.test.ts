@@ -163,3 +163,14 @@ it('scheduled: catches an upstream order of a scheduled order placed before its 
   expect(check.checked).toBe(2);
   expect(check.failures).toEqual([expect.objectContaining({ orderId: early, message: expect.stringContaining('30.0 min before execute_at') })]);
 });
+
+it('fields: catches a type field the provider got changed (a comment list trimmed), not one sent as the order has it', async () => {
+  const u = await user();
+  const o = await order(u);
+  const comments = 'great 1  \r\n\r\nwow 2';
+  await prisma.$executeRaw`UPDATE orders SET service_type = 'custom_comments', provider_fields = ${JSON.stringify({ comments })}::jsonb, provider_order_id = '801' WHERE id = ${o}`;
+  const apiKeyOf = new Map([[providerId, 'key-a']]);
+  const sent = (text: string) => ({ orders: [{ apiKey: 'key-a', id: 801, link: 'x', fields: { link: 'x', comments: text } }], apiKeyOf });
+  expect(named(await checkBooks({ prisma, upstream: sent(comments) }), 'fields').failures).toEqual([]);
+  expect(named(await checkBooks({ prisma, upstream: sent('great 1\nwow 2') }), 'fields').failures).toEqual([expect.objectContaining({ orderId: o, message: expect.stringContaining('upstream order 801: comments') })]);
+});
