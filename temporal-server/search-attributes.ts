@@ -21,6 +21,14 @@ const SYSTEM_ATTRIBUTES: Record<string, number> = {
   ExecutionTime: enums.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
 };
 
+/**
+ * Predefined attributes a workflow may write itself: TemporalChangeVersion, which the SDK upserts
+ * with each patched() id (real Temporal defines it in every namespace, as a KeywordList).
+ */
+const PREDEFINED_WRITABLE: Record<string, number> = {
+  TemporalChangeVersion: enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+};
+
 export class SearchAttributeRegistry {
   private readonly custom = new Map<string, number>();
 
@@ -37,7 +45,7 @@ export class SearchAttributeRegistry {
   }
 
   isDefined(name: string): boolean {
-    return this.custom.has(name);
+    return this.custom.has(name) || name in PREDEFINED_WRITABLE;
   }
 
   add(name: string, type: number): void {

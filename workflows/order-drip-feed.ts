@@ -11,7 +11,7 @@
  * (order-<id>:refund:unsent), the run in flight is asked to cancel and its end decides its refund
  * (R-PARTIAL / R-CANCEL-FULL). Support's full-refund cancel gives back the rest of the charge.
  */
-import { CancellationScope, isCancellation, log } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
 import type { DispatchAdd } from '../activities/order-activities';
 import {
   advanceRun,
@@ -33,6 +33,9 @@ import { canceling, dispatching, mirroring, paying, reconciling } from './order-
 import type { CancelResult, OrderInput, ProviderUpdate } from './order-contract';
 import { becomeUncertain, describeFailure, interruptPending, waitForChange } from './order-run';
 import type { CancelEntry, OrderRun } from './order-run';
+
+/** patched(): histories from before a stalled drip-feed's cancel ended its run in flight replay on the old path. */
+export const DRIP_STALLED_CANCEL_PATCH = 'drip-feed-stalled-cancel-ends-run';
 
 export const isEngineDripFeed = (input: OrderInput) => input.dripFeed?.mode === 'engine';
 
@@ -310,6 +313,16 @@ export async function processDripCancel(run: OrderRun, entry: CancelEntry, answe
   const inFlight = currentRun(feed);
   if (!inFlight || isRunFinal(inFlight)) {
     return answer({ accepted: true, rule: entry.rule, message: 'drip-feed canceled: the runs not sent are refunded' });
+  }
+  if (entry.rule === 'R-CANCEL-STALLED' && patched(DRIP_STALLED_CANCEL_PATCH)) {
+    // R-CANCEL-STALLED (a service without cancel, nothing started 10 days after placement): the run in
+    // flight is canceled here, as any order would be, not left to a provider that will not cancel it
+    // (the feed stayed pending for as long as the provider stalled, its run's charge held). It is
+    // refunded when it settles (R-CANCEL-FULL); the provider is asked to drop it after the end.
+    Object.assign(inFlight, { status: 'canceled', finishedAt: Date.now(), reason: 'canceled: not started more than 10 days after the order was placed (R-CANCEL-STALLED)' });
+    run.askProviderToDrop = true;
+    await mirrorRun(run, inFlight);
+    return answer({ accepted: true, rule: entry.rule, message: `drip-feed canceled: it had not started for more than 10 days; the runs not sent and run ${inFlight.index} are refunded` });
   }
   let asked: { accepted: boolean; error?: string };
   try {
