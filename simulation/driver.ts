@@ -4,6 +4,7 @@
  * go to the REST API at once, as resellers and support send them. Faults happen between groups.
  * Every call and its answer is kept in the order's journal (printed for a failing order).
  */
+import { TYPE_SPECS } from '../domain/order-types';
 import { ACTIVE_STATUSES } from '../domain/order-status';
 import { FATES } from './fates';
 import type { ApiAnswer, ApiClient } from './api-client';
@@ -221,7 +222,7 @@ async function performOne(ctx: Ctx, e: SimEvent): Promise<void> {
       const spec = scenario.orders[e.order];
       const fate = FATES.find((f) => f.name === spec.fate)!;
       if (fate.oncePerOrder && !e.repeat) world.simulator.state.addScenario(spec.link, fate.scenario);
-      const body = { service: cast.serviceIds[spec.service], link: spec.link, ...spec.body };
+      const body = orderBody(ctx, spec);
       const answer = await api.call(userKey(e.order), 'POST', '/orders', body, spec.idempotencyKey ? { 'Idempotency-Key': spec.idempotencyKey } : {});
       tally(ctx, e.repeat ? 'place(repeat)' : 'place', answer);
       note(ctx, e.order, e.repeat ? 'place again (same Idempotency-Key)' : 'place', answer);
@@ -264,8 +265,10 @@ async function performOne(ctx: Ctx, e: SimEvent): Promise<void> {
       const from = scenario.services[scenario.orders[e.order].service];
       const to = scenario.services.find((s) => s.key === from.key && s.provider === (from.provider === 'main' ? 'backup' : 'main'))!;
       const answer = await api.call(cast.supportKey, 'POST', `/support/orders/${id}/move`, { serviceId: cast.serviceIds[to.index], reason: 'simulation: provider too slow', requestId: e.requestId });
-      tally(ctx, 'move', answer);
-      return note(ctx, e.order, `move to ${to.key}@${to.provider}`, answer);
+      // A type the engine does not move (R-SUBSTITUTE): its refusal is expected, an accepted move is a bug.
+      if (e.typeRefuses && answer.status < 300) result.anomalies.push(`order #${e.order} (${id}): a move was accepted although ${e.typeRefuses}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
+      tally(ctx, e.typeRefuses ? 'move(type refuses)' : 'move', answer);
+      return note(ctx, e.order, `move to ${to.key}@${to.provider}${e.typeRefuses ? ` (expected refused: ${e.typeRefuses})` : ''}`, answer);
     }
     case 'status_backwards': {
       const id = orderId(e.order);
@@ -319,6 +322,34 @@ async function performOne(ctx: Ctx, e: SimEvent): Promise<void> {
       result.faults.outages++;
       return;
   }
+}
+
+/**
+ * The POST /orders body of an order: its service, its target under the field its type names (`link`,
+ * or a subscription's `username`), its fields, and the times the scenario gave relative to now
+ * (`execute_at`, a near `expiry`) written from the simulated clock as a reseller's client would.
+ */
+function orderBody(ctx: Ctx, spec: Scenario['orders'][number]): Record<string, unknown> {
+  // A repeat with the same Idempotency-Key sends the same request (the same execute_at).
+  const sent = sentBodies.get(spec);
+  if (sent) return sent;
+  const service = ctx.scenario.services[spec.service];
+  const now = ctx.world.now();
+  const body: Record<string, unknown> = { service: ctx.cast.serviceIds[spec.service], [TYPE_SPECS[service.type].link ? 'link' : 'username']: spec.link, ...spec.body };
+  if (spec.executeAfterMs !== undefined) body.execute_at = utcMinute(now + spec.executeAfterMs);
+  if (spec.expiresAfterDays !== undefined) {
+    const d = new Date(now + spec.expiresAfterDays * DAY);
+    body.expiry = `${d.getUTCDate()}/${d.getUTCMonth() + 1}/${d.getUTCFullYear()}`;
+  }
+  sentBodies.set(spec, body);
+  return body;
+}
+
+const sentBodies = new WeakMap<Scenario['orders'][number], Record<string, unknown>>();
+
+/** "YYYY-MM-DD HH:MM" (UTC) of the minute after `at`. */
+function utcMinute(at: number): string {
+  return new Date(Math.ceil(at / MINUTE) * MINUTE + MINUTE).toISOString().slice(0, 16).replace('T', ' ');
 }
 
 /**

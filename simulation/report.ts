@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import type { BookCheck } from './books';
 
 export interface Figures {
-  orders: { planned: number; placed: number; byStatus: Record<string, number>; openInRefillWindow: number };
+  orders: {
+    planned: number;
+    placed: number;
+    byStatus: Record<string, number>;
+    /** Per kind of order (service type, `+drip-engine`/`+drip-provider`, `+scheduled`): its statuses. */
+    byType: Record<string, Record<string, number>>;
+    openInRefillWindow: number;
+  };
   refunds: { count: number; total: string; byRule: Record<string, number> };
   providerCalls: { total: number; failedByOutage: number; byAction: Record<string, number>; perOrder: Stats };
   temporal: { eventsPerOrder: Stats; actionsPerOrder: Stats; activityFailures: number; replayedHistories: number };

@@ -8,6 +8,7 @@ import { renderTimeline } from '../observability/timeline';
 import { orderWorkflowId } from '../workflows/order-contract';
 import { createApiClient } from './api-client';
 import { checkBooks } from './books';
+import type { UpstreamOrder } from './books';
 import { drive } from './driver';
 import type { DriveResult } from './driver';
 import { collectOrderFacts, replayAll } from './histories';
@@ -52,7 +53,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     const allIds = (await world.prisma.order.findMany({ select: { id: true }, orderBy: { id: 'asc' } })).map((o) => o.id);
     const facts = await collectOrderFacts(world.env.client, allIds);
     const apiKeyOf = new Map([...cast.providerIds].map(([key, id]) => [id, simKey(key)]));
-    const checks = await checkBooks({ prisma: world.prisma, workflows: facts, upstream: { orders: world.simulator.state.listOrders(), apiKeyOf } });
+    const checks = await checkBooks({ prisma: world.prisma, workflows: facts, upstream: { orders: upstreamOrders(world), apiKeyOf } });
     const replay = await replayAll(world.env.client, world.bundle, facts.values(), [...cast.providerIds.values()]);
     checks.push({
       name: 'replay',
@@ -81,6 +82,18 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
   }
 }
 
+/** Every order the providers hold, with when they took it and, for a subscription, what it served. */
+function upstreamOrders(world: World): UpstreamOrder[] {
+  return world.simulator.state.listOrders().map((o) => {
+    const order: UpstreamOrder = { apiKey: o.apiKey, id: o.id, link: o.link, createdAt: o.createdAt, fields: o.fields };
+    if (o.fields.posts !== undefined && o.fields.link === undefined) {
+      const body = world.simulator.state.status(o.apiKey, String(o.id)) as { status?: string; delivered?: Array<string | number> };
+      order.subscription = { status: String(body.status), delivered: (body.delivered ?? []).map(Number) };
+    }
+    return order;
+  });
+}
+
 async function figures(
   world: World,
   planned: number,
@@ -93,6 +106,12 @@ async function figures(
   const byStatus = Object.fromEntries(
     (await world.prisma.$queryRaw<Array<{ status: string; n: number }>>`SELECT status, COUNT(*)::int AS n FROM orders GROUP BY status ORDER BY status`).map((r) => [r.status, r.n]),
   );
+  const typeRows = await world.prisma.$queryRaw<Array<{ kind: string; status: string; n: number }>>`
+    SELECT service_type || COALESCE('+drip-' || (drip_feed->>'mode'), '') || CASE WHEN execute_at IS NOT NULL THEN '+scheduled' ELSE '' END AS kind,
+           status, COUNT(*)::int AS n
+      FROM orders GROUP BY 1, 2 ORDER BY 1, 2`;
+  const byType: Record<string, Record<string, number>> = {};
+  for (const r of typeRows) (byType[r.kind] ??= {})[r.status] = r.n;
   const refundRows = await world.prisma.$queryRaw<Array<{ reason: string | null; n: number; total: string }>>`
     SELECT reason, COUNT(*)::int AS n, SUM(amount)::text AS total FROM ledger_entries WHERE kind = 'refund' GROUP BY reason`;
   const total = refundRows.reduce((sum, r) => addMoney(sum, r.total), '0');
@@ -104,7 +123,7 @@ async function figures(
   });
   const all = [...facts.values()];
   return {
-    orders: { planned, placed, byStatus, openInRefillWindow: all.filter((f) => f.open).length },
+    orders: { planned, placed, byStatus, byType, openInRefillWindow: all.filter((f) => f.open).length },
     refunds: { count: refundRows.reduce((n, r) => n + r.n, 0), total, byRule: Object.fromEntries(refundRows.map((r) => [r.reason ?? '?', r.n])) },
     providerCalls: { total: calls.total, failedByOutage: calls.failed, byAction: calls.byAction, perOrder: stats(perOrder) },
     temporal: { eventsPerOrder: stats(all.map((f) => f.events)), actionsPerOrder: stats(all.map((f) => f.actions)), activityFailures: all.reduce((n, f) => n + f.activityFailures, 0), replayedHistories: replayed },

@@ -4,11 +4,12 @@
  * Idempotency-Key, links ordered again), cancels, refills, support's actions, money, provider outages
  * and faults. Nothing here does I/O; the driver (driver.ts) carries the events out.
  */
+import { TYPE_SPECS } from '../domain/order-types';
 import type { ServiceType } from '../domain/service-types';
-import { FATES, fateToken } from './fates';
+import { FATES, fateFits, fateToken } from './fates';
 import type { Fate } from './fates';
 import { ORDER_SHAPES } from './order-shapes';
-import type { CatalogueEntry } from './order-shapes';
+import type { CatalogueEntry, OrderShape } from './order-shapes';
 import { createRng } from './prng';
 import type { Rng } from './prng';
 
@@ -34,6 +35,8 @@ export interface ServiceSpec extends CatalogueEntry {
   /** Index in Scenario.services. */
   index: number;
   type: ServiceType;
+  /** The order shape it belongs to (ORDER_SHAPES name). */
+  shape: string;
   provider: string;
   /** The simulator's service id at that provider. */
   providerServiceId: number;
@@ -49,10 +52,19 @@ export interface OrderSpec {
   index: number;
   user: number;
   service: number;
+  /** Its target: the `link`, or a subscription's `username` (TYPE_SPECS says which field carries it). */
   link: string;
   fate: string;
+  /** The POST /orders body besides `service` and the target. */
   body: Record<string, unknown>;
   idempotencyKey: string | null;
+  /**
+   * Placed for later: `execute_at` is this long after the moment it is placed (the driver writes the
+   * minute from the simulated clock). Absent: sent at once.
+   */
+  executeAfterMs?: number;
+  /** A subscription that expires: `expiry` is the simulated day this many days after placement. */
+  expiresAfterDays?: number;
 }
 
 export type SimEvent = { at: number } & (
@@ -60,7 +72,8 @@ export type SimEvent = { at: number } & (
   | { kind: 'cancel'; order: number; requestId: string }
   | { kind: 'refill'; order: number; requestId: string }
   | { kind: 'support_cancel'; order: number; refund: 'full' | 'none'; requestId: string }
-  | { kind: 'move'; order: number; requestId: string }
+  /** `typeRefuses`: the order's type cannot be moved (R-SUBSTITUTE): a refusal is expected, an acceptance is a bug. */
+  | { kind: 'move'; order: number; requestId: string; typeRefuses?: string }
   | { kind: 'status_backwards'; order: number; phase: 'back' | 'forward' }
   | { kind: 'support_sweep'; pick: number }
   | { kind: 'block'; user: number; requestId: string }
@@ -117,7 +130,7 @@ function catalogue(): ServiceSpec[] {
     for (const entry of shape.services) {
       simId++;
       for (const provider of PROVIDERS) {
-        services.push({ ...entry, index: services.length, type: shape.type, provider: provider.key, providerServiceId: simId });
+        services.push({ ...entry, index: services.length, type: shape.type, shape: shape.name, provider: provider.key, providerServiceId: simId });
       }
     }
   }
@@ -160,32 +173,61 @@ function placementTimes(rng: Rng, orderCount: number, days: number): number[] {
   return times.sort((a, b) => a - b);
 }
 
+/**
+ * Which shape each order has: weighted by the shapes' shares, with every shape at least once when
+ * there are enough orders (a small world still sells and checks every type).
+ */
+function shapePlan(rng: Rng, orderCount: number): OrderShape[] {
+  const plan = Array.from({ length: orderCount }, () => rng.weighted(ORDER_SHAPES.map((s) => [s, s.weight] as const)));
+  if (orderCount < ORDER_SHAPES.length * 2) return plan;
+  const missing = ORDER_SHAPES.filter((shape) => !plan.includes(shape));
+  // Only orders of the most common shape give their place up (the mix stays what it was).
+  const common = plan.map((shape, i) => (shape === ORDER_SHAPES[0] ? i : -1)).filter((i) => i >= 0);
+  for (const shape of missing) {
+    if (common.length === 0) break;
+    const [i] = common.splice(rng.int(0, common.length - 1), 1);
+    plan[i] = shape;
+  }
+  return plan;
+}
+
 function makeOrders(rng: Rng, ctx: OrderContext): OrderSpec[] {
   const times = placementTimes(rng.fork('times'), ctx.orderCount, ctx.days);
-  const linksByUser = new Map<number, Array<{ link: string; fate: string }>>();
+  const shapes = shapePlan(rng.fork('shapes'), ctx.orderCount);
+  const linksByUser = new Map<number, Array<{ link: string; fate: string; byLink: boolean }>>();
   const providerOf = (r: Rng) => r.weighted([['main', 70], ['backup', 15], ['nolookup', 15]] as const);
   const orders: OrderSpec[] = [];
+  const seen = new Set<OrderShape>();
   for (let index = 0; index < ctx.orderCount; index++) {
-    const user = rng.chance(0.45) ? 0 : rng.int(1, ctx.users.length - 1);
-    const shape = rng.weighted(ORDER_SHAPES.map((s) => [s, s.weight] as const));
+    const shape = shapes[index];
+    // The big reseller sells everything: the first order of each shape is its own (a small world's
+    // only subscription is not lost to a small user's empty balance).
+    const user = !seen.has(shape) || rng.chance(0.45) ? 0 : rng.int(1, ctx.users.length - 1);
+    seen.add(shape);
     const entry = rng.pick(shape.services);
     const provider = providerOf(rng);
     const service = ctx.services.find((s) => s.key === entry.key && s.provider === provider)!;
+    const byLink = TYPE_SPECS[shape.type].link;
     const earlier = linksByUser.get(user) ?? [];
     let link: string;
     let fate: string;
     const again = earlier.length > 0 && rng.chance(0.12) ? rng.pick(earlier) : undefined;
-    if (again && fits(again.fate, service)) {
+    if (again && again.byLink === byLink && fits(again.fate, service)) {
       // The same account ordered again: refused while the earlier order is active (R-ONE-ACTIVE-PER-LINK).
       ({ link, fate } = again);
     } else {
       fate = pickFate(rng, service).name;
-      link = `${shape.link(rng, index)}${fateToken(fate)}`;
-      earlier.push({ link, fate });
+      link = `${shape.target(rng, index)}${fateToken(fate)}`;
+      earlier.push({ link, fate, byLink });
       linksByUser.set(user, earlier);
     }
     const idempotencyKey = rng.chance(0.6) ? `sim-${index}-${rng.int(0, 1e9).toString(36)}` : null;
-    orders.push({ index, user, service: service.index, link, fate, body: shape.body(rng, service), idempotencyKey });
+    const spec: OrderSpec = { index, user, service: service.index, link, fate, body: shape.body(rng, service), idempotencyKey };
+    // Resellers schedule some orders for later (any type): 2 h to 3 days ahead.
+    if (rng.chance(0.06)) spec.executeAfterMs = rng.int(2 * 60, 72 * 60) * MINUTE;
+    // Some subscriptions end by their expiry before all their posts are served.
+    if (shape.type === 'subscriptions' && spec.body.expiry === undefined && rng.chance(0.2)) spec.expiresAfterDays = rng.int(0, 1);
+    orders.push(spec);
     const at = times[index];
     ctx.events.push({ at, kind: 'place', order: index, repeat: false });
     // A reseller's retry: the same request with the same Idempotency-Key, at once or minutes later.
@@ -195,11 +237,22 @@ function makeOrders(rng: Rng, ctx: OrderContext): OrderSpec[] {
 }
 
 function fits(fate: string, service: ServiceSpec): boolean {
-  return !FATES.find((f) => f.name === fate)!.refillOnly || service.refill.kind !== 'none';
+  return fateFits(FATES.find((f) => f.name === fate)!, { subscription: service.type === 'subscriptions', refill: service.refill.kind !== 'none' });
 }
 
 function pickFate(rng: Rng, service: ServiceSpec): Fate {
   return rng.weighted(FATES.filter((f) => fits(f.name, service)).map((f) => [f, f.weight] as const));
+}
+
+/**
+ * Why the engine refuses to move an order of this kind (R-SUBSTITUTE sends on the undelivered part
+ * of a quantity: a package, lines, a drip-feed or a subscription has none to split), or null.
+ */
+export function moveRefusedByType(service: ServiceSpec, order: OrderSpec): string | null {
+  if (service.type === 'subscriptions') return 'a subscription cannot be moved';
+  if (order.body.runs !== undefined) return 'a drip-feed cannot be moved';
+  if (TYPE_SPECS[service.type].quantity.kind !== 'given') return `a ${service.type} order has no quantity to send on in part`;
+  return null;
 }
 
 function addFollowUps(rng: Rng, ctx: { orders: OrderSpec[]; services: ServiceSpec[]; events: SimEvent[] }): void {
@@ -221,12 +274,17 @@ function addFollowUps(rng: Rng, ctx: { orders: OrderSpec[]; services: ServiceSpe
       ctx.events.push({ at: at + rng.int(10, 40 * 60) * MINUTE / 10, kind: 'support_cancel', order: order.index, refund: 'none', requestId: id('scancel') });
     } else if (r < 0.102 && service.provider !== 'nolookup') {
       const when = at + rng.int(30, 20 * 60) * MINUTE;
-      ctx.events.push({ at: when, kind: 'move', order: order.index, requestId: id('move') });
+      const typeRefuses = moveRefusedByType(service, order);
+      ctx.events.push({ at: when, kind: 'move', order: order.index, requestId: id('move'), ...(typeRefuses ? { typeRefuses } : {}) });
       // Support acting on one order at once: a second agent cancels it in the same instant.
       if (rng.chance(0.2)) ctx.events.push({ at: when, kind: 'support_cancel', order: order.index, refund: 'full', requestId: id('scancel') });
-    } else if (r < 0.112) {
+    } else if (r < 0.112 && service.type !== 'subscriptions') {
       ctx.events.push({ at: at + rng.int(60, 180) * MINUTE, kind: 'status_backwards', order: order.index, phase: 'back' });
       ctx.events.push({ at: at + rng.int(300, 600) * MINUTE, kind: 'status_backwards', order: order.index, phase: 'forward' });
+    }
+    // A scheduled order canceled before it is sent: the whole charge back, whatever the cancel flag.
+    if (order.executeAfterMs !== undefined && rng.chance(0.3)) {
+      ctx.events.push({ at: at + rng.int(10, Math.max(11, order.executeAfterMs / MINUTE - 90)) * MINUTE, kind: 'cancel', order: order.index, requestId: id('cancel-scheduled') });
     }
     if (service.refill.kind !== 'none' && rng.chance(0.4)) {
       const requestId = id('refill');

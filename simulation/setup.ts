@@ -5,7 +5,7 @@
  * registered at the provider simulator.
  */
 import { generateApiKey } from '../api/auth';
-import { fateToken } from './fates';
+import { BASE_RULES, fateToken } from './fates';
 import type { ApiClient } from './api-client';
 import { expectStatus } from './api-client';
 import type { Scenario } from './scenario';
@@ -57,6 +57,7 @@ export async function setUpWorld(world: World, api: ApiClient, scenario: Scenari
       max: s.max,
       refill: s.refill,
       cancelable: s.cancelable,
+      ...(s.dripfeed ? { dripfeed: s.dripfeed } : {}),
     });
     serviceIds.push(expectStatus(created, `create service ${s.key}@${s.provider}`, 201).body.service.id);
   }
@@ -69,6 +70,7 @@ export async function setUpWorld(world: World, api: ApiClient, scenario: Scenari
     }
     users.push(user);
   }
+  for (const rule of BASE_RULES) world.simulator.state.addScenario(rule.token, rule.scenario);
   for (const fate of scenario.fates) {
     if (!fate.oncePerOrder) world.simulator.state.addScenario(fateToken(fate.name), fate.scenario);
   }

@@ -180,6 +180,8 @@ function simCatalogue(scenario: Scenario): SimService[] {
       max: s.max,
       refill: s.refill.kind !== 'none',
       cancel: s.cancelable,
+      // A drip-feed the engine runs is plain orders upstream; one passed on needs the provider's offer.
+      dripfeed: s.dripfeed === 'provider',
     });
   }
   return [...byId.values()];

@@ -34,6 +34,9 @@ import type { CancelResult, OrderInput, ProviderUpdate } from './order-contract'
 import { becomeUncertain, carry, describeFailure, interruptPending, waitForChange } from './order-run';
 import type { CancelEntry, OrderRun } from './order-run';
 
+/** patched(): histories from before a stalled drip-feed's cancel ended its run in flight replay on the old path. */
+export const DRIP_STALLED_CANCEL_PATCH = 'drip-feed-stalled-cancel-ends-run';
+
 export const isEngineDripFeed = (input: OrderInput) => input.dripFeed?.mode === 'engine';
 
 /** A long feed continues as new after this many runs begun in one workflow run (~25 events each)... */
@@ -339,6 +342,16 @@ export async function processDripCancel(run: OrderRun, entry: CancelEntry, answe
   const inFlight = currentRun(feed);
   if (!inFlight || isRunFinal(inFlight)) {
     return answer({ accepted: true, rule: entry.rule, message: 'drip-feed canceled: the runs not sent are refunded' });
+  }
+  if (entry.rule === 'R-CANCEL-STALLED' && patched(DRIP_STALLED_CANCEL_PATCH)) {
+    // R-CANCEL-STALLED (a service without cancel, nothing started 10 days after placement): the run in
+    // flight is canceled here, as any order would be, not left to a provider that will not cancel it
+    // (the feed stayed pending for as long as the provider stalled, its run's charge held). It is
+    // refunded when it settles (R-CANCEL-FULL); the provider is asked to drop it after the end.
+    Object.assign(inFlight, { status: 'canceled', finishedAt: Date.now(), reason: 'canceled: not started more than 10 days after the order was placed (R-CANCEL-STALLED)' });
+    run.askProviderToDrop = true;
+    await mirrorRun(run, inFlight);
+    return answer({ accepted: true, rule: entry.rule, message: `drip-feed canceled: it had not started for more than 10 days; the runs not sent and run ${inFlight.index} are refunded` });
   }
   let asked: { accepted: boolean; error?: string };
   try {

@@ -136,3 +136,41 @@ it('upstream: catches an upstream order no order owns (a second dispatch), not o
   const check = named(await checkBooks({ prisma, upstream: upstream([501, 502]) }), 'upstream');
   expect(check.failures).toEqual([expect.objectContaining({ orderId: o, message: expect.stringContaining('upstream order 502') })]);
 });
+
+it('upstream: each run of an engine drip-feed owns its upstream order (order_runs), not a second dispatch', async () => {
+  const u = await user();
+  const o = await order(u, { link: 'https://instagram.com/p/drip' });
+  await prisma.$executeRaw`UPDATE orders SET provider_order_id = '602', drip_feed = '{"runs": 2, "intervalMinutes": 60, "quantityPerRun": 500, "mode": "engine"}'::jsonb WHERE id = ${o}`;
+  await prisma.$executeRaw`INSERT INTO order_runs (order_id, run_index, quantity, provider_order_id, status, updated_at) VALUES (${o}, 1, 500, '601', 'completed', now()), (${o}, 2, 500, '602', 'completed', now())`;
+  const apiKeyOf = new Map([[providerId, 'key-a']]);
+  const upstream = (ids: number[]) => ({ orders: ids.map((id) => ({ apiKey: 'key-a', id, link: 'https://instagram.com/p/drip' })), apiKeyOf });
+  expect(named(await checkBooks({ prisma, upstream: upstream([601, 602]) }), 'upstream').failures).toEqual([]);
+  expect(named(await checkBooks({ prisma, upstream: upstream([601, 602, 603]) }), 'upstream').failures).toEqual([expect.objectContaining({ orderId: o, message: expect.stringContaining('upstream order 603') })]);
+});
+
+it('scheduled: catches an upstream order of a scheduled order placed before its execute_at', async () => {
+  const u = await user();
+  const early = await order(u);
+  const onTime = await order(u);
+  const executeAt = Date.UTC(2026, 5, 1, 12, 0);
+  await prisma.$executeRaw`UPDATE orders SET execute_at = ${new Date(executeAt)}, provider_order_id = (700 + id)::text WHERE id IN (${early}, ${onTime})`;
+  const apiKeyOf = new Map([[providerId, 'key-a']]);
+  const orders = [
+    { apiKey: 'key-a', id: 700 + early, link: 'x', createdAt: executeAt - 30 * 60_000 },
+    { apiKey: 'key-a', id: 700 + onTime, link: 'y', createdAt: executeAt + 1000 },
+  ];
+  const check = named(await checkBooks({ prisma, upstream: { orders, apiKeyOf } }), 'scheduled');
+  expect(check.checked).toBe(2);
+  expect(check.failures).toEqual([expect.objectContaining({ orderId: early, message: expect.stringContaining('30.0 min before execute_at') })]);
+});
+
+it('fields: catches a type field the provider got changed (a comment list trimmed), not one sent as the order has it', async () => {
+  const u = await user();
+  const o = await order(u);
+  const comments = 'great 1  \r\n\r\nwow 2';
+  await prisma.$executeRaw`UPDATE orders SET service_type = 'custom_comments', provider_fields = ${JSON.stringify({ comments })}::jsonb, provider_order_id = '801' WHERE id = ${o}`;
+  const apiKeyOf = new Map([[providerId, 'key-a']]);
+  const sent = (text: string) => ({ orders: [{ apiKey: 'key-a', id: 801, link: 'x', fields: { link: 'x', comments: text } }], apiKeyOf });
+  expect(named(await checkBooks({ prisma, upstream: sent(comments) }), 'fields').failures).toEqual([]);
+  expect(named(await checkBooks({ prisma, upstream: sent('great 1\nwow 2') }), 'fields').failures).toEqual([expect.objectContaining({ orderId: o, message: expect.stringContaining('upstream order 801: comments') })]);
+});

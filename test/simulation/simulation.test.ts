@@ -18,7 +18,7 @@ it('seed 5, 60 orders over 3 days under faults: every book check passes and ever
   const failing = report.checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.failures.slice(0, 3).map((f) => f.message).join('; ')}`);
   expect({ failing, anomalies: report.anomalies }).toEqual({ failing: [], anomalies: [] });
   expect(report.passed).toBe(true);
-  expect(report.checks.map((c) => c.name)).toEqual(['balances', 'debits', 'refunds', 'orphan-money', 'active-per-link', 'workflows', 'upstream', 'replay']);
+  expect(report.checks.map((c) => c.name)).toEqual(['balances', 'debits', 'refunds', 'orphan-money', 'active-per-link', 'workflows', 'upstream', 'scheduled', 'fields', 'replay']);
   // The world really ran: orders were placed and settled, the worker was killed and came back.
   expect(report.figures.orders.placed).toBeGreaterThan(40);
   expect((report.figures.orders.byStatus.completed ?? 0) + (report.figures.orders.byStatus.partial ?? 0)).toBeGreaterThan(20);

@@ -144,6 +144,29 @@ describe('drip-feed run by the engine', () => {
     await engine.history(order.orderId);
   });
 
+  it('R-CANCEL-STALLED: a drip-feed on a service without cancel whose first run has not started 10 days after placement is canceled at once with its whole charge back (found by simulation seed 2), not left pending with its run in flight', async () => {
+    const link = engine.uniqueLink('drip-stalled');
+    engine.simulator.state.addScenario(link, { startDelayMs: 40 * 24 * 60 * MINUTE, speedPerSec: 0 });
+    const userId = await engine.newUser('10.00000');
+    // Placed 10 days and an hour ago (as the order's snapshot says): its first run has not started since.
+    const placedAt = (await engine.temporal.env.currentTimeMs()) - (10 * 24 * 60 + 60) * MINUTE;
+    const order = await place({ userId, link, quantity: 400, serviceId: engine.seed.serviceIds.followersNoCancel, extra: { placedAt, dripFeed: { runs: 4, intervalMinutes: 60, quantityPerRun: 100, mode: 'engine' } } });
+    expect(order.input.charge).toBe('0.18000');
+    await engine.waitForState(order.orderId, runSent(1));
+    const answer = await cancelOrder(engine.client, order.orderId, { requestedBy: { kind: 'user', userId } });
+    expect(answer).toMatchObject({ accepted: true, rule: 'R-CANCEL-STALLED' });
+    const final = await engine.handle(order.orderId).result();
+    expect(final).toMatchObject({ status: 'canceled', refunded: '0.18000' });
+    expect(final.dripFeed!.list.map((r) => [r.index, r.status])).toEqual([[1, 'canceled']]);
+    expect(await refundsOf(order.orderId)).toEqual([
+      { amount: '0.13500', key: `order-${order.orderId}:refund:unsent` },
+      { amount: '0.04500', key: `order-${order.orderId}:refund:run-1` },
+    ]);
+    expect(await engine.deps.ledger.balanceOf(userId)).toBe('10.00000');
+    expect(adds(link)).toHaveLength(1);
+    await engine.history(order.orderId); // replayed at the end, its patch marker included
+  });
+
   it('a worker restart between two runs sends no run twice and skips none', async () => {
     const link = engine.uniqueLink('drip-restart');
     const order = await dripFeed(link, 4);
