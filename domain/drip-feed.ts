@@ -6,9 +6,12 @@
  * Money: the feed is charged once for quantity × runs. What a run did not deliver is refunded when the
  * run ends (R-PARTIAL for its undelivered part, R-AUTO-CANCEL when the provider refused or canceled
  * it, R-CANCEL-FULL when a cancel stopped it before it started); runs a cancel stopped before they were
- * sent are refunded together (R-CANCEL-FULL). Each is charge × undelivered / quantity, rounded down,
- * so the refunds of a feed never add up to more than its charge.
+ * sent are refunded together (R-CANCEL-FULL). The rounding is carried over the feed (carriedPartRefund):
+ * each part gets the rule's amount on all that the settled parts left undelivered, rounded down, less
+ * what the earlier parts got, so the parts add up to exactly the rule's amount on the feed's
+ * undelivered total, never more than its charge.
  */
+import { ZERO_MONEY, addMoney, maxMoney, subMoney } from './money';
 import { partialRefund } from './refund';
 import type { RuleId } from './rule-ids';
 
@@ -114,6 +117,29 @@ export function runRefund(charge: string, quantity: number, run: DripRun, cancel
   const amount = partialRefund(charge, quantity, undelivered);
   const rule: RuleId = run.status === 'partial' ? 'R-PARTIAL' : run.status === 'canceled' ? (cancelAsked ? 'R-CANCEL-FULL' : 'R-AUTO-CANCEL') : 'R-NO-REFUND-DONE';
   return { amount, rule };
+}
+
+/**
+ * A part's refund (a run, or the runs not sent) with the rounding carried over the whole feed: what
+ * the rule gives on everything undelivered among the parts settled so far, this one included, less
+ * what those parts already got back. Rounding each part down on its own (runRefund, unsentRefund)
+ * can leave a feed that delivered nothing a few 0.00001 short of its charge (rate 0.12345, 2 runs of
+ * 10: charge 0.00247, two parts of 0.00123), against R-CANCEL-FULL / R-AUTO-CANCEL; carried, the
+ * parts always add up to the rule's amount on the undelivered total (never more than the charge).
+ */
+export function carriedPartRefund(charge: string, quantity: number, feed: DripFeedProgress, undeliveredPart: number): string {
+  let undelivered = undeliveredPart;
+  let refunded = ZERO_MONEY;
+  for (const run of feed.list) {
+    if (!run.settled) continue;
+    undelivered += run.quantity - runDelivered(run);
+    if (run.refund) refunded = addMoney(refunded, run.refund.amount);
+  }
+  if (feed.unsentRefund !== null) {
+    undelivered += unsentQuantity(feed);
+    refunded = addMoney(refunded, feed.unsentRefund.amount);
+  }
+  return maxMoney(subMoney(partialRefund(charge, quantity, undelivered), refunded), ZERO_MONEY);
 }
 
 /** R-CANCEL-FULL for the runs a cancel stopped before they were sent. */

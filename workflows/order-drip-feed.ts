@@ -15,6 +15,7 @@ import { CancellationScope, allHandlersFinished, condition, continueAsNew, isCan
 import type { DispatchAdd } from '../activities/order-activities';
 import {
   advanceRun,
+  carriedPartRefund,
   currentRun,
   deliveredTotal,
   feedDone,
@@ -22,7 +23,9 @@ import {
   isRunFinal,
   newRun,
   nextRunAt,
+  runDelivered,
   runRefund,
+  unsentQuantity,
   unsentRefund,
 } from '../domain/drip-feed';
 import type { DripFeedProgress, DripRun } from '../domain/drip-feed';
@@ -33,6 +36,9 @@ import { canceling, dispatching, mirroring, paying, reconciling } from './order-
 import type { CancelResult, OrderInput, ProviderUpdate } from './order-contract';
 import { becomeUncertain, carry, describeFailure, interruptPending, waitForChange } from './order-run';
 import type { CancelEntry, OrderRun } from './order-run';
+
+/** patched(): histories from before the refund parts carried their rounding (carriedPartRefund) replay with per-part rounding. */
+export const DRIP_CARRIED_ROUNDING_PATCH = 'drip-feed-carried-rounding';
 
 /** patched(): histories from before a stalled drip-feed's cancel ended its run in flight replay on the old path. */
 export const DRIP_STALLED_CANCEL_PATCH = 'drip-feed-stalled-cancel-ends-run';
@@ -204,6 +210,7 @@ async function dispatchRun(run: OrderRun, current: DripRun): Promise<void> {
 async function settleRun(run: OrderRun, target: DripRun): Promise<void> {
   const { orderId, state } = run;
   const due = runRefund(state.charge, state.quantity, target, state.flags.cancelRequested || feedOf(run).stopped);
+  if (patched(DRIP_CARRIED_ROUNDING_PATCH)) due.amount = carriedPartRefund(state.charge, state.quantity, feedOf(run), target.quantity - runDelivered(target));
   if (!isZeroMoney(due.amount)) {
     const posted = await refund(run, due.amount, due.rule, `run-${target.index}`, target.reason ?? `run ${target.index} ended ${target.status}`);
     target.refund = { amount: posted, rule: due.rule };
@@ -219,7 +226,9 @@ async function settleRun(run: OrderRun, target: DripRun): Promise<void> {
 async function refundUnsent(run: OrderRun, rule: RuleId): Promise<void> {
   const { state } = run;
   const feed = feedOf(run);
-  const amount = unsentRefund(state.charge, state.quantity, feed);
+  const amount = patched(DRIP_CARRIED_ROUNDING_PATCH)
+    ? carriedPartRefund(state.charge, state.quantity, feed, unsentQuantity(feed))
+    : unsentRefund(state.charge, state.quantity, feed);
   const posted = isZeroMoney(amount) ? amount : await refund(run, amount, rule, 'unsent', `${feed.runs - feed.list.length} runs not sent`);
   feed.unsentRefund = { amount: posted, rule };
 }

@@ -1,4 +1,8 @@
-import { feedDone, feedOutcome, newDripFeed, newRun, nextRunAt, runRefund, unsentRefund } from '../../domain/drip-feed';
+import Decimal from 'decimal.js';
+import fc from 'fast-check';
+import { carriedPartRefund, feedDone, feedOutcome, newDripFeed, newRun, nextRunAt, runDelivered, runRefund, unsentQuantity, unsentRefund } from '../../domain/drip-feed';
+import { compareMoney, formatMoney, sumMoney } from '../../domain/money';
+import { partialRefund } from '../../domain/refund';
 import type { DripFeedProgress, DripRun } from '../../domain/drip-feed';
 
 const HOUR = 3_600_000;
@@ -40,5 +44,58 @@ describe('drip-feed decisions', () => {
     expect(feedDone(stopped)).toBe(true);
     expect(feedOutcome(stopped, 1000)).toEqual({ status: 'canceled', remains: 1000 });
     expect(feedDone(feedWith([{ status: 'in_progress' }]))).toBe(false);
+  });
+});
+
+describe('carriedPartRefund: the rounding of a feed\'s refund parts is carried over the feed', () => {
+  /** Settles `list` in order as the workflow does, each part by carriedPartRefund; the unsent runs last when `unsent`. */
+  function settle(charge: string, feed: DripFeedProgress, list: DripRun[], unsent: boolean): string[] {
+    const parts: string[] = [];
+    for (const run of list) {
+      feed.list.push(run);
+      const amount = carriedPartRefund(charge, feed.runs * feed.quantityPerRun, feed, run.quantity - runDelivered(run));
+      run.refund = { amount, rule: 'R-CANCEL-FULL' };
+      run.settled = true;
+      parts.push(amount);
+    }
+    if (unsent) {
+      feed.stopped = true;
+      const amount = carriedPartRefund(charge, feed.runs * feed.quantityPerRun, feed, unsentQuantity(feed));
+      feed.unsentRefund = { amount, rule: 'R-CANCEL-FULL' };
+      parts.push(amount);
+    }
+    return parts;
+  }
+  const canceledRun = (feed: DripFeedProgress): DripRun => ({ ...newRun(feed), status: 'canceled' });
+
+  it('R-CANCEL-FULL: a feed that delivered nothing gets its whole charge back (per-part rounding fell 0.00001 short)', () => {
+    // rate 0.12345 per 1000, 2 runs of 10: charge 0.00247; each run alone rounds down to 0.00123.
+    const feed = newDripFeed({ runs: 2, intervalMinutes: 60, quantityPerRun: 10 });
+    expect(runRefund('0.00247', 20, canceledRun(feed), true).amount).toBe('0.00123');
+    const first = canceledRun(feed);
+    const parts = settle('0.00247', feed, [first, { ...canceledRun(feed), index: 2 }], false);
+    expect(parts).toEqual(['0.00123', '0.00124']);
+    expect(sumMoney(parts)).toBe('0.00247');
+  });
+
+  it('R-PARTIAL / R-CANCEL-FULL: any settled runs and unsent rest add up to exactly the rule on the undelivered total, each part ≥ 0', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 99_999_999 }),
+        fc.integer({ min: 2, max: 8 }),
+        fc.integer({ min: 1, max: 500 }),
+        fc.array(fc.record({ status: fc.constantFrom('completed', 'partial', 'canceled'), remains: fc.integer({ min: 0, max: 500 }) }), { maxLength: 8 }),
+        (chargeUnits, runs, perRun, outcomes) => {
+          const charge = formatMoney(new Decimal(chargeUnits).div(100_000));
+          const feed = newDripFeed({ runs, intervalMinutes: 60, quantityPerRun: perRun });
+          const list = outcomes.slice(0, runs).map((o, i): DripRun => ({ ...newRun(feed), index: i + 1, status: o.status as DripRun['status'], remains: Math.min(o.remains, perRun) }));
+          const parts = settle(charge, feed, list, list.length < runs);
+          const undelivered = list.reduce((n, r) => n + r.quantity - runDelivered(r), 0) + (runs - list.length) * perRun;
+          for (const part of parts) expect(compareMoney(part, '0')).toBeGreaterThanOrEqual(0);
+          expect(sumMoney(parts)).toBe(partialRefund(charge, runs * perRun, undelivered));
+          if (undelivered === runs * perRun) expect(sumMoney(parts)).toBe(charge);
+        },
+      ),
+    );
   });
 });

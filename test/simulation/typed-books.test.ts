@@ -75,7 +75,24 @@ describe('checkDripFeedRefunds', () => {
   it('catches a run refunded more than its undelivered part, and the runs never sent left without their refund', () => {
     const wrong = [{ key: 'order-7:refund:run-2', amount: '0.05000' }];
     const found = problems((fail) => checkDripFeedRefunds(drip({ runs: [runs[0], { ...runs[1], refunded: '0.05000' }], refundEntries: wrong, refundSum: '0.05000', remains: 230 }), fail));
-    expect(found).toEqual([expect.stringContaining('R-PARTIAL gives 0.03000'), expect.stringContaining('2 runs were never sent')]);
+    expect(found).toEqual([
+      expect.stringContaining('R-PARTIAL gives 0.03000'),
+      expect.stringContaining('2 runs were never sent'),
+      expect.stringContaining('its refund parts add up to 0.05000, the rule on its 230 undelivered units gives 0.23000'),
+    ]);
+  });
+
+  it('the rounding carried over the feed passes (0.00123 + 0.00124 = the whole 0.00247); each part rounded alone is caught short', () => {
+    const feed = { runs: 2, intervalMinutes: 60, quantityPerRun: 10, mode: 'engine' as const };
+    const two = [run(1, 'canceled', null, '0.00123', 10), run(2, 'canceled', null, '0.00124', 10)];
+    const carried = [{ key: 'order-7:refund:run-1', amount: '0.00123' }, { key: 'order-7:refund:run-2', amount: '0.00124' }];
+    const order = { status: 'canceled', quantity: 20, charge: '0.00247', dripFeed: feed, remains: 20 };
+    expect(problems((fail) => checkDripFeedRefunds(drip({ ...order, runs: two, refundEntries: carried, refundSum: '0.00247' }), fail))).toEqual([]);
+    const alone = [run(1, 'canceled', null, '0.00123', 10), run(2, 'canceled', null, '0.00123', 10)];
+    const short = alone.map((r) => ({ key: `order-7:refund:run-${r.index}`, amount: '0.00123' }));
+    expect(problems((fail) => checkDripFeedRefunds(drip({ ...order, runs: alone, refundEntries: short, refundSum: '0.00246' }), fail))).toEqual([
+      expect.stringContaining('refunded 0.00246 of its charge 0.00247'),
+    ]);
   });
 
   it('catches a feed canceled with nothing delivered that did not get its whole charge back, and a status its runs contradict', () => {
