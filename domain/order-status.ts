@@ -54,7 +54,8 @@ export function isActive(status: OrderStatus): boolean {
  * The one pair of mutual moves is pending <-> dispatch_uncertain: both mean "paid, not
  * started"; uncertainty is entered when a dispatch's outcome is unknown and left when
  * it is resolved, and a re-dispatch may be uncertain again. in_progress -> pending is
- * support's move to another provider (R-SUBSTITUTE), never a provider's report.
+ * support's move to another provider (R-SUBSTITUTE), never a provider's report;
+ * in_progress -> dispatch_uncertain is an engine drip-feed's next run sent with an unknown outcome.
  * pending may jump straight to a final status: a provider can start and finish (or
  * cancel) between two polls. `rejected` is reachable only from `new`: once the debit
  * succeeded, the way out is canceled, with its refund.
@@ -65,7 +66,10 @@ const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   dispatch_uncertain: ['pending', 'in_progress', 'completed', 'partial', 'canceled'],
   // in_progress -> pending only by a move (R-SUBSTITUTE): the rest goes to a new provider, which has
   // not started yet. Providers never move an order back (the workflow ignores their "Pending").
-  in_progress: ['pending', 'completed', 'partial', 'canceled'],
+  // in_progress -> dispatch_uncertain only for a drip-feed the engine runs: its feed has started and
+  // the `add` of its next run has an unknown outcome; support must find it among the uncertain ones
+  // (found by the simulation, seed 3: the row stayed in_progress, hidden from support's list).
+  in_progress: ['pending', 'dispatch_uncertain', 'completed', 'partial', 'canceled'],
   completed: [],
   partial: [],
   canceled: [],

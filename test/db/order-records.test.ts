@@ -200,6 +200,17 @@ describe('updateOrderMirror', () => {
     expect(stale).toMatchObject({ applied: false, reason: 'stale_status', order: { status: 'completed', remains: 0 } });
   });
 
+  it("an engine drip-feed's next run sent with an unknown outcome: the row goes from in_progress to dispatch_uncertain, where support's list finds it", async () => {
+    const created = await records.createOrder(orderInput(base));
+    if (!created.ok) throw new Error('refused');
+    const id = created.order.id;
+    await records.updateOrderMirror(id, { status: 'pending' });
+    await records.updateOrderMirror(id, { status: 'in_progress' });
+    const uncertain = await records.updateOrderMirror(id, { status: 'dispatch_uncertain' });
+    expect(uncertain).toMatchObject({ applied: true, order: { status: 'dispatch_uncertain' } });
+    expect((await records.updateOrderMirror(id, { status: 'in_progress' })).order.status).toBe('in_progress');
+  });
+
   it('R-CANCEL-FULL: refunds show in the row only through the ledger', async () => {
     const userId = await makeUser(db.prisma);
     await ledger.credit({ userId, amount: '10.00000', kind: 'topup', idempotencyKey: topUpKey('ORD-REF'), reference: 'ORD-REF' });
