@@ -37,6 +37,9 @@ import type { CancelResult, OrderInput, ProviderUpdate } from './order-contract'
 import { becomeUncertain, carry, describeFailure, interruptPending, waitForChange } from './order-run';
 import type { CancelEntry, OrderRun } from './order-run';
 
+/** patched(): histories from before a drip-feed ended early took its status from its runs replay without it. */
+export const DRIP_ENDS_BY_ITS_RUNS_PATCH = 'drip-feed-ends-by-its-runs';
+
 /** patched(): histories from before the refund parts carried their rounding (carriedPartRefund) replay with per-part rounding. */
 export const DRIP_CARRIED_ROUNDING_PATCH = 'drip-feed-carried-rounding';
 
@@ -286,6 +289,13 @@ export async function settleDripFeed(run: OrderRun): Promise<void> {
   for (const r of feed.list) if (!r.settled) await settleRun(run, r);
   feed.stopped = true;
   if (feed.unsentRefund === null) await refundUnsent(run, run.cancelCause ?? 'R-CANCEL-FULL');
+  // Ended early (support's resolution, R-CANCEL-STALLED): the status is what the runs delivered, as
+  // when the feed ends by itself: a feed whose first run delivered is partial, not canceled.
+  if (patched(DRIP_ENDS_BY_ITS_RUNS_PATCH)) {
+    const outcome = feedOutcome(feed, state.quantity);
+    state.status = outcome.status;
+    state.remains = outcome.remains;
+  }
 }
 
 async function mirrorRun(run: OrderRun, target: DripRun): Promise<void> {
