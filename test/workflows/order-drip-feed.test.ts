@@ -9,7 +9,7 @@ import { ownStatusRows, statusView } from '../../api/v2/actions/status';
 import { runsFromRows } from '../../api/views';
 import { renderTimeline } from '../../observability/timeline';
 import { createRefillRecords } from '../../activities/refill-records';
-import { buildOrderInput, cancelOrder, moveOrder, requestRefill, reserveOrderId, startOrder } from '../../worker/order-client';
+import { buildOrderInput, cancelOrder, moveOrder, requestRefill, reserveOrderId, resolveDispatch, startOrder } from '../../worker/order-client';
 import type { OrderInput, OrderState, RefillRecord } from '../../workflows/order-contract';
 import type { TestEngine } from '../support/engine';
 import { useTestEngine } from '../support/use-test-engine';
@@ -205,6 +205,30 @@ describe('drip-feed run by the engine', () => {
     const final = await engine.handle(order.orderId).result();
     expect(final).toMatchObject({ status: 'partial', remains: 100, refunded: '0.09000' });
     expect(final.refunds.map((r) => r.rule)).toEqual(['R-AUTO-CANCEL']);
+    await engine.history(order.orderId);
+  });
+});
+
+describe('a drip-feed whose next run is sent with an unknown outcome (found by simulation seed 3)', () => {
+  it("the row goes in_progress -> dispatch_uncertain, where support's list finds it; support's cancel refunds run 2 and the order ends partial by what its runs delivered", async () => {
+    const link = engine.uniqueLink('drip-uncertain');
+    const order = await dripFeed(link, 2);
+    await engine.waitForState(order.orderId, runSent(1));
+    // Run 2's add reaches the provider but answers an HTML 500: recorded upstream, outcome unknown here.
+    engine.simulator.state.addScenario(link, { add: { respond: 'http500' } });
+    engine.simClock!.advance(10 * MINUTE);
+    await engine.temporal.env.sleep('61 minutes');
+    await engine.waitForState(order.orderId, (s) => s.status === 'dispatch_uncertain' && (s.dripFeed?.list.length ?? 0) === 2);
+    const row = await engine.prisma.order.findUnique({ where: { id: order.orderId } });
+    expect(row?.status).toBe('dispatch_uncertain');
+    const listed = await engine.prisma.order.findMany({ where: { status: 'dispatch_uncertain', id: order.orderId } });
+    expect(listed).toHaveLength(1);
+    const answer = await resolveDispatch(engine.client, order.orderId, { action: 'cancel', by: { userId: order.userId, kind: 'support' }, reason: 'test' });
+    expect(answer).toMatchObject({ accepted: true, action: 'cancel' });
+    const final = await engine.handle(order.orderId).result();
+    expect(final).toMatchObject({ status: 'partial', remains: 100, refunded: '0.09000' });
+    expect(await engine.deps.ledger.balanceOf(order.userId)).toBe('9.91000');
+    expect((await engine.prisma.order.findUnique({ where: { id: order.orderId } }))?.status).toBe('partial');
     await engine.history(order.orderId);
   });
 });
