@@ -46,6 +46,12 @@ export interface ApiDeps {
   logger: Logger;
   /** How long POST /orders waits for the placement's answer before 503 (default 30 s). */
   placementTimeoutMs?: number;
+  /**
+   * The engine's clock for an order's placement time (R-CANCEL-STALLED, the start window and refill
+   * windows count from it in the workflow): it must agree with Temporal's. Default Date.now; the
+   * simulation passes the in-memory server's skipped clock.
+   */
+  now?: () => number;
 }
 
 export interface CreateAppDeps extends Omit<ApiDeps, 'logger'> {
@@ -57,8 +63,8 @@ export interface CreateAppDeps extends Omit<ApiDeps, 'logger'> {
 
 export function createApp(deps: CreateAppDeps): express.Application {
   const logger = deps.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
-  const { prisma, temporal, ledger, orders, placementTimeoutMs } = deps;
-  const full: ApiDeps = { prisma, temporal, ledger, orders, logger, placementTimeoutMs };
+  const { prisma, temporal, ledger, orders, placementTimeoutMs, now } = deps;
+  const full: ApiDeps = { prisma, temporal, ledger, orders, logger, placementTimeoutMs, now };
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');

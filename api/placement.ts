@@ -203,7 +203,8 @@ export function createPlacement(deps: ApiDeps) {
     }
     // The type's fields, R-MINMAX on what it counts, its charge (domain readOrder); nothing written yet.
     const request = { link: body.link, quantity: body.quantity, fields: typeFieldsOf(body) };
-    const read = readOrder(terms, requestFields(request), Date.now());
+    const placedAt = (deps.now ?? Date.now)();
+    const read = readOrder(terms, requestFields(request), placedAt);
     if (!read.ok) throw orderRefusalError(read, service.id);
 
     // R-BLOCKED: a blocked account places nothing (the workflow checks again).
@@ -223,6 +224,7 @@ export function createPlacement(deps: ApiDeps) {
         userId: who.userId,
         serviceId: service.id,
         ...request,
+        placedAt,
         idempotencyKey: idempotencyKey ?? null,
         requestHash: idempotencyKey !== undefined ? hash : null,
       }, service);

@@ -105,7 +105,9 @@ export async function startWorld(options: StartWorldOptions): Promise<World> {
     const prisma = createPrisma(databaseUrl, { applicationName: 'sim-api' });
     stops.push(() => prisma.$disconnect());
     const deps = createEngineDeps(prisma, env.client, { providerTimeoutMs: PROVIDER_TIMEOUT_MS });
-    const server: Server = createApp({ ...deps, logger: pino({ level: process.env.SIM_API_LOG ?? 'silent' }) }).listen(0, '127.0.0.1');
+    // The API stamps placements with Temporal's (skipped) clock, as a real API's wall clock agrees
+    // with a real server's: else an order placed on day 16 would count as placed on day 0.
+    const server: Server = createApp({ ...deps, now, logger: pino({ level: process.env.SIM_API_LOG ?? 'silent' }) }).listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
     stops.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
     const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -224,4 +224,21 @@ describe('reading and canceling end to end', () => {
     expect(res.body.error).toMatchObject({ code: 'cancel_refused', rule: 'R-CANCEL-STALLED', orderId: order.id });
     expect(res.body.error.message).toMatch(/does not support cancellation/);
   });
+
+  it('R-CANCEL-STALLED: the workflow counts the 10 days from the placement time on the API\'s clock (ApiDeps.now), not its own start', async () => {
+    // An API whose clock stands 11 days behind the workflow's: the order counts as placed 11 days ago
+    // and never started, so the same cancel is honoured. (The simulation's API runs on Temporal's
+    // skipped clock this way; with the wall clock there, every order after day 10 counted as stalled.)
+    const placedAt = Date.now() - 11 * 24 * 3600_000;
+    const behind = createApp({ ...engine.deps, logger: pino({ level: 'silent' }), now: () => placedAt }).listen(0);
+    try {
+      const order = (await request(behind).post('/orders').set(bearer(aliceKey)).send({ service: engine.seed.serviceIds.followersNoCancel, link: engine.uniqueLink(), quantity: 100 })).body.order;
+      expect(Date.parse(order.createdAt)).toBe(placedAt);
+      const res = await request(server).post(`/orders/${order.id}/cancel`).set(bearer(aliceKey)).send({ reason: 'never started' });
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({ orderId: order.id, cancel: { accepted: true, rule: 'R-CANCEL-STALLED' } });
+    } finally {
+      await new Promise((resolve) => behind.close(resolve));
+    }
+  });
 });
