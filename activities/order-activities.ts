@@ -20,9 +20,10 @@ import { countMoney, moneyCharged, moneyRefunded } from '../observability/metric
 import { ApplicationFailure } from '@temporalio/common';
 import type { AddOrderResult } from './provider';
 import type { CreateOrderInput, OrderMirrorPatch } from './order-records';
+import { signalProviderSyncWake } from '../deps/engine-deps';
 import type { EngineDeps } from '../deps/engine-deps';
 import { activityLogger } from './activity-logger';
-import { ORDER_TASK_QUEUE, orderWorkflowId, providerSyncWorkflowId } from '../workflows/order-contract';
+import { orderWorkflowId } from '../workflows/order-contract';
 import type { OrderInput, ProviderUpdate } from '../workflows/order-contract';
 import { REJECT_MESSAGES } from '../workflows/order-messages';
 import { isZeroMoney } from '../domain/money';
@@ -179,13 +180,7 @@ export const refundKey = (orderId: number) => `order-${orderId}:refund`;
 /** Wakes the provider's sync workflow so a newly placed order is polled soon. */
 export async function wakeProviderSync(deps: EngineDeps, providerId: number): Promise<void> {
   if (deps.wakeProviderSync) return deps.wakeProviderSync(providerId);
-  await deps.temporal.workflow.signalWithStart('providerSyncWorkflow', {
-    workflowId: providerSyncWorkflowId(providerId),
-    taskQueue: ORDER_TASK_QUEUE,
-    args: [{ providerId }],
-    signal: 'wake',
-    signalArgs: [{ providerId }],
-  });
+  await signalProviderSyncWake(deps.temporal, providerId);
 }
 
 interface DispatchRow {

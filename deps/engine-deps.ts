@@ -12,6 +12,8 @@ import type { OrderRecords } from '../activities/order-records';
 import { createProviderDirectory } from '../activities/provider-directory';
 import type { ProviderDirectory } from '../activities/provider-directory';
 import type { PrismaClient } from '../generated/prisma/client';
+import { ORDER_TASK_QUEUE, providerSyncWorkflowId } from '../workflows/order-contract';
+import { coalesceWakes } from './coalesced-wake';
 
 /** The logger activities use outside a Temporal activity context (Temporal's own Logger shape). */
 export interface EngineLogger {
@@ -31,9 +33,10 @@ export interface EngineDeps {
   /** pino, as the API uses it; activities running in Temporal log through the activity Context. */
   logger?: Logger;
   /**
-   * Wakes a provider's sync workflow after an order reached it. Default: signalWithStart of
-   * providerSyncWorkflow (`provider-sync-<id>`, signal `wake`). Tests that drive orders by sending
-   * providerUpdate signals themselves replace it (e.g. with a no-op).
+   * Wakes a provider's sync workflow after an order reached it. createEngineDeps sets it: a
+   * signalWithStart of providerSyncWorkflow (`provider-sync-<id>`, signal `wake`), coalesced per
+   * provider (deps/coalesced-wake.ts). Tests that drive orders by sending providerUpdate signals
+   * themselves replace the signal (e.g. with a no-op). Absent (deps built by hand): one signal each.
    */
   wakeProviderSync?: (providerId: number) => Promise<void>;
 }
@@ -43,6 +46,24 @@ export interface CreateEngineDepsOptions {
   /** Provider HTTP timeout per call (default 15 s). */
   providerTimeoutMs?: number;
   wakeProviderSync?: (providerId: number) => Promise<void>;
+  /**
+   * Wakes of one provider's sync within this window (real ms) after one sent become one trailing
+   * wake (deps/coalesced-wake.ts). Default 1,000; 0 sends every wake.
+   */
+  wakeCoalesceMs?: number;
+}
+
+export const DEFAULT_WAKE_COALESCE_MS = 1_000;
+
+/** The provider sync's `wake`: signalWithStart of `provider-sync-<id>` (starts it when it ended idle). */
+export async function signalProviderSyncWake(temporal: Client, providerId: number): Promise<void> {
+  await temporal.workflow.signalWithStart('providerSyncWorkflow', {
+    workflowId: providerSyncWorkflowId(providerId),
+    taskQueue: ORDER_TASK_QUEUE,
+    args: [{ providerId }],
+    signal: 'wake',
+    signalArgs: [{ providerId }],
+  });
 }
 
 export function createEngineDeps(prisma: PrismaClient, temporal: Client, options: CreateEngineDepsOptions = {}): EngineDeps {
@@ -53,6 +74,10 @@ export function createEngineDeps(prisma: PrismaClient, temporal: Client, options
     providers: createProviderDirectory(prisma, { timeoutMs: options.providerTimeoutMs }),
     temporal,
     ...(options.logger ? { logger: options.logger } : {}),
-    ...(options.wakeProviderSync ? { wakeProviderSync: options.wakeProviderSync } : {}),
+    wakeProviderSync: coalesceWakes(
+      options.wakeProviderSync ?? ((providerId) => signalProviderSyncWake(temporal, providerId)),
+      options.wakeCoalesceMs ?? DEFAULT_WAKE_COALESCE_MS,
+      (providerId, error) => options.logger?.warn({ err: error, providerId }, 'provider sync: a trailing wake failed (the sync polls on its own interval)'),
+    ),
   };
 }
