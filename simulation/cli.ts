@@ -49,7 +49,7 @@ function print(report: SimulationReport): void {
   out();
   out(`  orders by status   ${JSON.stringify(f.orders.byStatus)} (${f.orders.openInRefillWindow} workflows open in their refill window)`);
   out(`  orders by type     ${Object.entries(f.orders.byType).map(([kind, statuses]) => `${kind} ${JSON.stringify(statuses)}`).join('\n                     ')}`);
-  out(`  refunds            ${f.refunds.count}, total ${f.refunds.total}, by reason ${JSON.stringify(f.refunds.byRule)}`);
+  out(`  refunds            ${f.refunds.count}, total ${f.refunds.total}, by rule ${JSON.stringify(f.refunds.byRule)}`);
   out(`  provider calls     ${f.providerCalls.total} (${f.providerCalls.failedByOutage} in outages), per order ${JSON.stringify(f.providerCalls.perOrder)}, by action ${JSON.stringify(f.providerCalls.byAction)}`);
   out(`  events per order   ${JSON.stringify(f.temporal.eventsPerOrder)}`);
   out(`  Actions per order  ${JSON.stringify(f.temporal.actionsPerOrder)} (Temporal Cloud billing, estimated from the histories)`);

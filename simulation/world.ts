@@ -34,15 +34,21 @@ import type { FaultProxy } from './fault-proxy';
 import type { Scenario } from './scenario';
 import { WORKER_APPLICATION_NAME } from './worker-process';
 
-/** Provider HTTP timeout of the engine in the simulation (real ms): `slow_add` answers after it. */
-export const PROVIDER_TIMEOUT_MS = 1_500;
+/**
+ * Provider HTTP timeout of the engine in the simulation (real ms): `slow_add` answers after it. The
+ * activity holds the skipped clock while it waits, in real time, so it is short (the simulator on
+ * loopback answers in milliseconds); a call that still outlasts it is a lost answer the engine
+ * must handle like any other.
+ */
+export const PROVIDER_TIMEOUT_MS = 800;
 
 /**
  * The provider sync's pacing in the simulation: months of orders with the engine's 15 s..5 min rounds
- * would be ~100,000 rounds per provider (and a round after every dispatch's wake). Rounds every 1..3 h keep the run in minutes; what the
- * sync does per round is unchanged.
+ * would be ~100,000 rounds per provider (and a round after every dispatch's wake). Rounds every 2..6 h
+ * keep the run in minutes (each round is an instant the skipped clock stops at, with its workflow
+ * tasks and activity); what the sync does per round is unchanged.
  */
-export const SYNC_POLICY = { minIntervalMs: 3_600_000, maxIntervalMs: 3 * 3_600_000, wakeMinGapMs: 3_600_000, idleEndMs: 6 * 3_600_000 };
+export const SYNC_POLICY = { minIntervalMs: 2 * 3_600_000, maxIntervalMs: 6 * 3_600_000, wakeMinGapMs: 2 * 3_600_000, idleEndMs: 12 * 3_600_000 };
 
 export interface World {
   env: TestWorkflowEnvironment;

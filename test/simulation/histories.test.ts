@@ -1,0 +1,37 @@
+// The simulation's replay check (simulation/histories.ts replayAll): every history through replay
+// workers running side by side, each in a worker thread, and a history that no longer replays named.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { replayAll } from '../../simulation/histories';
+import type { OrderWorkflowFacts } from '../../simulation/histories';
+import { bundleWorkflows } from '../support/temporal';
+
+const DIR = join(__dirname, '..', 'workflows', 'histories');
+const stored = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort().map((f) => historyFromJSON(JSON.parse(readFileSync(join(DIR, f), 'utf8'))));
+
+function factsOf(histories: typeof stored): OrderWorkflowFacts[] {
+  return histories.map((history, i) => ({ orderId: 9000 + i, runs: [{ runId: `run-${i}`, history }], state: null, open: false, events: 0, actions: 0, activityFailures: 0 }));
+}
+
+// No provider syncs to fetch: the client is not called.
+const noClient = {} as Client;
+
+it('replays every history across two lanes and counts each once', async () => {
+  const bundle = await bundleWorkflows(require.resolve('../../workflows'));
+  const outcome = await replayAll(noClient, bundle, factsOf(stored), [], 2);
+  expect(outcome.failures).toEqual([]);
+  expect(outcome.replayed).toBe(stored.length);
+});
+
+it('a history whose commands today\'s code does not issue fails the check, named by workflow and run', async () => {
+  const bundle = await bundleWorkflows(require.resolve('../../workflows'));
+  const broken = historyFromJSON(JSON.parse(readFileSync(join(DIR, 'partial-refund.json'), 'utf8')));
+  const scheduled = broken.events!.find((e) => e.activityTaskScheduledEventAttributes)!;
+  scheduled.activityTaskScheduledEventAttributes!.activityType = { name: 'notAnActivityOfThisWorkflow' };
+  const facts = factsOf([...stored.slice(0, 3), broken]);
+  const outcome = await replayAll(noClient, bundle, facts, [], 2);
+  expect(outcome.replayed).toBe(4);
+  expect(outcome.failures).toEqual([expect.objectContaining({ workflowId: 'order-9003', runId: 'run-3' })]);
+});
