@@ -96,11 +96,12 @@ export const ORDER_SHAPES: readonly OrderShape[] = [
   },
   {
     // The engine runs the feed: one provider order per run, `interval` minutes apart (order_runs).
+    // One service has a guarantee: a refill of the feed sends one provider refill per run.
     name: 'default+drip-engine',
     type: 'default',
     weight: 6,
     services: [
-      { key: 'ig-likes-drip', name: 'Instagram Likes [Drip-feed]', category: 'Instagram Likes Drip', rate: '0.15000', min: 50, max: 20000, refill: none, cancelable: true, dripfeed: 'engine' },
+      { key: 'ig-likes-drip-r30', name: 'Instagram Likes [Drip-feed, Refill 30D]', category: 'Instagram Likes Drip', rate: '0.15000', min: 50, max: 20000, refill: { kind: 'days', days: 30 }, cancelable: true, dripfeed: 'engine' },
       { key: 'tt-views-drip', name: 'TikTok Views [Drip-feed]', category: 'TikTok Views Drip', rate: '0.03000', min: 100, max: 200000, refill: none, cancelable: false, dripfeed: 'engine' },
     ],
     target: post,
