@@ -113,7 +113,16 @@ function applyCommand(context: Context, command: Command): void {
       const timerId = command.cancelTimerCommandAttributes?.timerId ?? '';
       const timer = run.timers.get(timerId);
       if (!timer) return;
-      timer.cancel();
+      if (timer.firedWrite) {
+        // It fired while this task was in flight: its TimerFired is still buffered. Temporal drops
+        // that event and records the cancel (mutable state's checkAndClearTimerFiredEvent); writing
+        // both would hand the worker a fire for a timer it canceled (a nondeterminism failure, then
+        // the task fails for good and the run is stuck).
+        const index = run.buffered.indexOf(timer.firedWrite);
+        if (index >= 0) run.buffered.splice(index, 1);
+      } else {
+        timer.cancel();
+      }
       run.timers.delete(timerId);
       add(context, E.EVENT_TYPE_TIMER_CANCELED, 'timerCanceledEventAttributes', {
         timerId,
@@ -203,16 +212,15 @@ function startTimer(context: Context, a: temporal.api.command.v1.IStartTimerComm
   });
   const startedEventId = started.eventId as number;
   const cancel = engine.clock.after(durationToMs(a.startToFireTimeout), () => {
-    if (run.timers.get(timerId)?.startedEventId !== startedEventId) return;
-    run.timers.delete(timerId);
-    engine.deliver(run, () =>
-      run.addEvent(
-        EventType.EVENT_TYPE_TIMER_FIRED,
-        'timerFiredEventAttributes',
-        { timerId, startedEventId },
-        engine.now(),
-      ),
-    );
+    const timer = run.timers.get(timerId);
+    if (timer?.startedEventId !== startedEventId) return;
+    const write = () => {
+      run.timers.delete(timerId);
+      run.addEvent(EventType.EVENT_TYPE_TIMER_FIRED, 'timerFiredEventAttributes', { timerId, startedEventId }, engine.now());
+    };
+    // Buffered while a workflow task is in flight; until written, the task's completion may cancel it.
+    timer.firedWrite = write;
+    engine.deliver(run, write);
   });
   run.timers.set(timerId, { startedEventId, cancel });
 }

@@ -83,7 +83,11 @@ export class WorkflowRun {
   /** Events that arrived while a workflow task was in flight: written once it completes. */
   buffered: Array<() => void> = [];
   readonly activities = new Map<number, ActivityState>();
-  readonly timers = new Map<string, { startedEventId: number; cancel: () => void }>();
+  /**
+   * Timers not yet fired, and fired ones whose TimerFired still waits in `buffered` (firedWrite): a
+   * CancelTimer in the completion of the task in flight takes such a fire back.
+   */
+  readonly timers = new Map<string, { startedEventId: number; cancel: () => void; firedWrite?: () => void }>();
   readonly children = new Map<number, ChildState>();
   readonly queries: PendingQuery[] = [];
   readonly updates = new Map<string, UpdateState>();

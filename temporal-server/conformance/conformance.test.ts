@@ -630,3 +630,44 @@ describe('sticky queues', () => {
     }
   });
 });
+
+describe('timers', () => {
+  // Raw gRPC as a worker speaks it: a timer fires while the task that cancels it is in flight.
+  it('a CancelTimer for a timer that fired while the task was in flight takes the fire back: TimerCanceled, no TimerFired, no new task', async () => {
+    const service = client().connection.workflowService;
+    const namespace = client().options.namespace;
+    const taskQueue = uniqueId('timer-race');
+    const kind = temporal.api.enums.v1.TaskQueueKind;
+    const CommandType = temporal.api.enums.v1.CommandType;
+    const handle = await client().workflow.start('rawTimerProbe', { taskQueue, workflowId: uniqueId('timer-race') });
+    try {
+      const poll = () => service.pollWorkflowTaskQueue({ namespace, taskQueue: { name: taskQueue, kind: kind.TASK_QUEUE_KIND_NORMAL }, identity: 'raw-worker' });
+      const first = await poll();
+      await service.respondWorkflowTaskCompleted({
+        namespace,
+        taskToken: first.taskToken,
+        identity: 'raw-worker',
+        commands: [{ commandType: CommandType.COMMAND_TYPE_START_TIMER, startTimerCommandAttributes: { timerId: 't1', startToFireTimeout: { seconds: 1 } as unknown as google.protobuf.IDuration } }],
+      });
+      await handle.signal('poke');
+      const second = await poll();
+      expect(eventNames(second.history!)).toContain('WorkflowExecutionSignaled');
+      // The timer fires (in real time: nothing unlocks the clock) while this task is held.
+      await new Promise((resolve) => setTimeout(resolve, 1_600));
+      await service.respondWorkflowTaskCompleted({
+        namespace,
+        taskToken: second.taskToken,
+        identity: 'raw-worker',
+        commands: [{ commandType: CommandType.COMMAND_TYPE_CANCEL_TIMER, cancelTimerCommandAttributes: { timerId: 't1' } }],
+      });
+      const history = await historyOf(handle);
+      const names = eventNames(history);
+      expect(names).not.toContain('TimerFired');
+      expect(names.slice(-2)).toEqual(['WorkflowTaskCompleted', 'TimerCanceled']);
+      const started = history.events!.find((e) => e.timerStartedEventAttributes)!;
+      expect(history.events!.at(-1)!.timerCanceledEventAttributes).toMatchObject({ timerId: 't1', startedEventId: started.eventId });
+    } finally {
+      await handle.terminate('probe done');
+    }
+  });
+});
