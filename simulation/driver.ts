@@ -13,6 +13,7 @@ import { DAY, HOUR, MINUTE } from './scenario';
 import type { Scenario, SimEvent } from './scenario';
 import type { Cast } from './setup';
 import type { World } from './world';
+import { clockHolders } from './clock-holders';
 import { startSkipProfile } from './skip-profile';
 import type { SkipProfile } from './skip-profile';
 
@@ -123,6 +124,12 @@ export async function drive(world: World, api: ApiClient, scenario: Scenario, ca
     while (inFlight.size > 0) await skipTo(world, world.now() + 10 * MINUTE);
     result.samples.push({ at: world.now() - startedAt, counts: await countByStatus(world) });
     result.simulatedMs = world.now() - startedAt;
+  } catch (error) {
+    // A stuck clock ends the drive, not the run: the books and the replay still say what they can,
+    // and the anomaly names what held the clock.
+    if (!(error instanceof SimulationStuckError)) throw error;
+    result.anomalies.push(error.message);
+    result.simulatedMs = world.now() - startedAt;
   } finally {
     progress.stop();
     if (profile) {
@@ -155,12 +162,31 @@ let skipStart = 0;
 const skipLog: Array<{ simMs: number; wallMs: number }> = [];
 const actLog: number[] = [];
 
+/** A skip that takes longer than this in real time means the clock is stuck (SIM_STUCK_SECONDS). */
+const STUCK_MS = Number(process.env.SIM_STUCK_SECONDS ?? 300) * 1000;
+
+/** Simulated time stopped moving: something holds the clock for good. The run ends, naming it. */
+export class SimulationStuckError extends Error {}
+
 async function skipTo(world: World, at: number): Promise<void> {
   const wait = at - world.now();
   doing = `skipping ${(wait / 60_000).toFixed(0)} min`;
   const t = Date.now();
   profile?.skipping(true);
-  if (wait > 0) await world.env.sleep(wait);
+  if (wait > 0) {
+    let watchdog: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      watchdog = setTimeout(() => {
+        const holders = clockHolders(world.temporal);
+        reject(new SimulationStuckError(`simulated time did not move for ${STUCK_MS / 1000} s of real time (skipping ${(wait / 60_000).toFixed(0)} min); held by: ${holders.length > 0 ? holders.join('; ') : 'nothing in flight (a client lock)'}`));
+      }, STUCK_MS);
+    });
+    try {
+      await Promise.race([world.env.sleep(wait), stuck]);
+    } finally {
+      clearTimeout(watchdog);
+    }
+  }
   profile?.skipping(false);
   skipLog.push({ simMs: wait, wallMs: Date.now() - t });
   if (profile && Date.now() - t > 1000) process.stderr.write(`\nslow skip at day ${((at - skipStart) / 86_400_000).toFixed(2)}: ${wait / 60_000} min in ${((Date.now() - t) / 1000).toFixed(1)} s: ${profile.lastSkip()}\n`);
