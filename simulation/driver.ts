@@ -415,7 +415,8 @@ async function supportSweep(ctx: Ctx, pick: number): Promise<void> {
     const index = indexOf.get(order.id);
     if (index !== undefined) note(ctx, index, 'reseller cancels a late order', answer);
   }
-  const failed = await world.prisma.refill.findMany({ where: { status: { in: ['failed', 'rejected'] } }, select: { id: true, orderId: true }, take: 100 });
+  // Support retries a refill as it lists them: a drip-feed's refill, not one of its per-run parts.
+  const failed = await world.prisma.refill.findMany({ where: { status: { in: ['failed', 'rejected'] }, parentRefillId: null }, select: { id: true, orderId: true }, take: 100 });
   for (const refill of failed) {
     if (!rng.chance(0.3)) continue;
     const answer = await api.call(cast.supportKey, 'POST', `/orders/${refill.orderId}/refills/${refill.id}/retry`, { reason: 'simulation: retry', requestId: `retry-${pick}-${refill.id}` });
