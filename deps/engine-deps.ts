@@ -48,7 +48,9 @@ export interface CreateEngineDepsOptions {
   wakeProviderSync?: (providerId: number) => Promise<void>;
   /**
    * Wakes of one provider's sync within this window (real ms) after one sent become one trailing
-   * wake (deps/coalesced-wake.ts). Default 1,000; 0 sends every wake.
+   * wake (deps/coalesced-wake.ts). Default 1,000; 0 sends every wake. Set 0 on a skipped clock (the
+   * tests' engine, the simulation): hours of workflow time pass within a real second there, and the
+   * sync may end idle before the trailing wake; on the wall clock it follows the order just sent.
    */
   wakeCoalesceMs?: number;
 }
@@ -67,17 +69,20 @@ export async function signalProviderSyncWake(temporal: Client, providerId: numbe
 }
 
 export function createEngineDeps(prisma: PrismaClient, temporal: Client, options: CreateEngineDepsOptions = {}): EngineDeps {
-  return {
+  const deps: EngineDeps = {
     prisma,
     ledger: createLedger(prisma),
     orders: createOrderRecords(prisma),
     providers: createProviderDirectory(prisma, { timeoutMs: options.providerTimeoutMs }),
     temporal,
     ...(options.logger ? { logger: options.logger } : {}),
-    wakeProviderSync: coalesceWakes(
-      options.wakeProviderSync ?? ((providerId) => signalProviderSyncWake(temporal, providerId)),
-      options.wakeCoalesceMs ?? DEFAULT_WAKE_COALESCE_MS,
-      (providerId, error) => options.logger?.warn({ err: error, providerId }, 'provider sync: a trailing wake failed (the sync polls on its own interval)'),
-    ),
   };
+  // deps.temporal is read at each wake, not captured here: a process that reconnects to a new
+  // Temporal server (recovery after the old one was lost) swaps the client in place.
+  deps.wakeProviderSync = coalesceWakes(
+    options.wakeProviderSync ?? ((providerId) => signalProviderSyncWake(deps.temporal, providerId)),
+    options.wakeCoalesceMs ?? DEFAULT_WAKE_COALESCE_MS,
+    (providerId, error) => options.logger?.warn({ err: error, providerId }, 'provider sync: a trailing wake failed (the sync polls on its own interval)'),
+  );
+  return deps;
 }

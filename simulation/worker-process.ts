@@ -29,6 +29,9 @@ async function main(): Promise<void> {
   const policy = JSON.parse(env('SIM_SYNC_POLICY')) as object;
   const deps = createEngineDeps(prisma, client, {
     providerTimeoutMs: Number(env('SIM_PROVIDER_TIMEOUT_MS')),
+    // No coalescing: its window is real time, and on the skipped clock hours pass within it (the
+    // provider's sync could end idle before the trailing wake).
+    wakeCoalesceMs: 0,
     // The sync paced for simulated months (see world.ts SYNC_POLICY); otherwise as the engine wakes it.
     wakeProviderSync: async (providerId) => {
       await client.workflow.signalWithStart('providerSyncWorkflow', {

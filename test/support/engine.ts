@@ -131,6 +131,8 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
     const wakes: number[] = [];
     const deps = createEngineDeps(prisma, client, {
       providerTimeoutMs: options.providerTimeoutMs ?? 2_000,
+      // The coalescing window is real time; on a skipped clock a sync can end idle within it.
+      wakeCoalesceMs: 0,
       ...(options.providerSync ? {} : { wakeProviderSync: async (providerId: number) => void wakes.push(providerId) }),
     });
     const seed = await seedCatalogue(prisma, simulator, deps, options.balance ?? '1000.00000');
