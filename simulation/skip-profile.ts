@@ -6,6 +6,7 @@
  * A diagnostic for the simulation's speed; it changes nothing it looks at.
  */
 import type { InMemoryTemporalServer } from '../temporal-server';
+import { clockHolds } from './clock-holders';
 
 const SAMPLE_MS = 20;
 
@@ -48,20 +49,11 @@ export function startSkipProfile(temporal: InMemoryTemporalServer): SkipProfile 
     if (!active) return;
     samples++;
     if (engine.clock.isSkipping()) return charge('free (nothing holds the clock)');
-    // The clock's holds name their run (workflow-task:<run>, activity:<run>:<event>): only those runs are looked at.
-    const inFlight = (engine.clock as unknown as { inFlight: Map<string, number> }).inFlight;
     const seen = new Set<string>();
-    for (const key of inFlight.keys()) {
-      const [kind, runId, eventId] = key.split(':');
-      const run = engine.runs.get(runId);
-      if (kind === 'workflow-task-retry') seen.add('workflow task retry pause');
-      else if (kind === 'workflow-task' && run?.workflowTask) {
-        const task = run.workflowTask;
-        seen.add(`workflow task ${task.startedEventId === null ? 'queued' : 'running'} (${run.workflowType}${task.attempt > 1 ? `, attempt ${task.attempt}` : ''})`);
-      } else if (kind === 'activity') {
-        const a = run?.activities.get(Number(eventId));
-        if (a) seen.add(`activity ${a.phase === 'scheduled' ? 'queued' : 'running'} ${a.activityType}${a.attempt > 1 ? ' (retry)' : ''}`);
-      }
+    for (const h of clockHolds(temporal)) {
+      if (h.kind === 'workflow task retry pause') seen.add(h.kind);
+      else if (h.kind === 'workflow task') seen.add(`workflow task ${h.phase} (${h.workflowType}${h.attempt! > 1 ? `, attempt ${h.attempt}` : ''})`);
+      else seen.add(`activity ${h.phase} ${h.activityType}${h.attempt! > 1 ? ' (retry)' : ''}`);
     }
     if (seen.size === 0) seen.add('held by the client lock');
     for (const what of seen) charge(what);
