@@ -57,12 +57,15 @@ export interface CreateEngineDepsOptions {
 
 export const DEFAULT_WAKE_COALESCE_MS = 1_000;
 
-/** The provider sync's `wake`: signalWithStart of `provider-sync-<id>` (starts it when it ended idle). */
-export async function signalProviderSyncWake(temporal: Client, providerId: number): Promise<void> {
+/**
+ * The provider sync's `wake`: signalWithStart of `provider-sync-<id>` (starts it when it ended idle,
+ * with `policy` when given: its pacing, else the engine's default).
+ */
+export async function signalProviderSyncWake(temporal: Client, providerId: number, policy?: object): Promise<void> {
   await temporal.workflow.signalWithStart('providerSyncWorkflow', {
     workflowId: providerSyncWorkflowId(providerId),
     taskQueue: ORDER_TASK_QUEUE,
-    args: [{ providerId }],
+    args: [policy ? { providerId, policy } : { providerId }],
     signal: 'wake',
     signalArgs: [{ providerId }],
   });

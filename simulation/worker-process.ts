@@ -9,10 +9,9 @@ import { readFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createPrisma } from '../db/client';
-import { createEngineDeps } from '../deps/engine-deps';
+import { createEngineDeps, signalProviderSyncWake } from '../deps/engine-deps';
 import { createEngineWorker } from '../worker';
 import { grpcCompressionFor } from '../scripts/runtime/grpc-compression';
-import { ORDER_TASK_QUEUE, providerSyncWorkflowId } from '../workflows/order-contract';
 
 export const WORKER_APPLICATION_NAME = 'sim-worker';
 
@@ -33,15 +32,7 @@ async function main(): Promise<void> {
     // provider's sync could end idle before the trailing wake).
     wakeCoalesceMs: 0,
     // The sync paced for simulated months (see world.ts SYNC_POLICY); otherwise as the engine wakes it.
-    wakeProviderSync: async (providerId) => {
-      await client.workflow.signalWithStart('providerSyncWorkflow', {
-        workflowId: providerSyncWorkflowId(providerId),
-        taskQueue: ORDER_TASK_QUEUE,
-        args: [{ providerId, policy }],
-        signal: 'wake',
-        signalArgs: [{ providerId }],
-      });
-    },
+    wakeProviderSync: (providerId) => signalProviderSyncWake(client, providerId, policy),
   });
   // Loopback to the in-memory server: no gzip, as npm start's worker (scripts/runtime/grpc-compression.ts).
   const connection = await NativeConnection.connect({ address, grpcCompression: grpcCompressionFor(address) });
