@@ -53,6 +53,7 @@ function print(report: SimulationReport): void {
   out(`  provider calls     ${f.providerCalls.total} (${f.providerCalls.failedByOutage} in outages), per order ${JSON.stringify(f.providerCalls.perOrder)}, by action ${JSON.stringify(f.providerCalls.byAction)}`);
   out(`  events per order   ${JSON.stringify(f.temporal.eventsPerOrder)}`);
   out(`  Actions per order  ${JSON.stringify(f.temporal.actionsPerOrder)} (Temporal Cloud billing, estimated from the histories)`);
+  out(`  replay             ${f.temporal.replayedHistories} runs, ${f.temporal.replayedDuringDrive} of them during the drive (closed runs, at the lowest CPU priority)`);
   out(`  faults             ${JSON.stringify(f.faults)}`);
   out(`  API answers        ${JSON.stringify(f.answers)}`);
   out(`  wall time          ${f.wallSeconds.total.toFixed(1)} s (setup ${f.wallSeconds.setup.toFixed(1)}, drive ${f.wallSeconds.drive.toFixed(1)} = ${JSON.stringify(f.driveWallSeconds)}, checks ${f.wallSeconds.checks.toFixed(1)}); ${f.simulatedDays.toFixed(1)} simulated days`);

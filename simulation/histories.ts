@@ -13,6 +13,7 @@ import type { RunHistory } from '../observability/timeline';
 import type { OrderState } from '../workflows/order-contract';
 import { orderWorkflowId, providerSyncWorkflowId } from '../workflows/order-contract';
 import { stateQuery } from '../workflows/order-messages';
+import type { EarlyReplayResult } from './early-replay';
 
 const T = temporal.api.enums.v1.EventType;
 
@@ -103,16 +104,26 @@ function isClosing(type: number | null | undefined): boolean {
 
 export interface ReplayOutcome {
   replayed: number;
+  /** Of those, replayed by the replay during the drive. */
+  replayedDuringDrive: number;
   failures: Array<{ workflowId: string; runId: string; error: string }>;
 }
 
 /**
  * Every run of every order and of each provider's sync, replayed with Worker.runReplayHistories, in
- * `lanes` replay workers at once. Each runs its workflows in a worker thread of its own (the SDK's
+ * `lanes` replay workers at once; a run in `replayedBefore` (replayed during the drive) counts with
+ * that result and is not replayed again. Each runs its workflows in a worker thread of its own (the SDK's
  * replay default is the calling thread, debugMode), so the lanes use both cores while this process's
  * main thread checks the books.
  */
-export async function replayAll(client: Client, bundle: WorkflowBundle, facts: Iterable<OrderWorkflowFacts>, providerIds: number[], lanes = 2): Promise<ReplayOutcome> {
+export async function replayAll(
+  client: Client,
+  bundle: WorkflowBundle,
+  facts: Iterable<OrderWorkflowFacts>,
+  providerIds: number[],
+  lanes = 2,
+  replayedBefore: EarlyReplayResult['byRunId'] = new Map(),
+): Promise<ReplayOutcome> {
   const items: Array<{ workflowId: string; history: temporal.api.history.v1.IHistory; runId: string }> = [];
   for (const f of facts) for (const run of f.runs ?? []) items.push({ workflowId: orderWorkflowId(f.orderId), history: run.history, runId: run.runId });
   for (const providerId of providerIds) {
@@ -120,7 +131,16 @@ export async function replayAll(client: Client, bundle: WorkflowBundle, facts: I
     const runs = await fetchAllRuns(client, workflowId).catch(() => []);
     for (const run of runs) items.push({ workflowId, history: run.history, runId: run.runId });
   }
-  const outcome: ReplayOutcome = { replayed: 0, failures: [] };
+  const outcome: ReplayOutcome = { replayed: 0, replayedDuringDrive: 0, failures: [] };
+  // A run replayed during the drive (early-replay.ts) counts with its result; closed runs never change.
+  const rest = items.filter(({ runId, workflowId }) => {
+    const before = replayedBefore.get(runId);
+    if (!before) return true;
+    outcome.replayed++;
+    outcome.replayedDuringDrive++;
+    if (before.error !== null) outcome.failures.push({ workflowId, runId, error: before.error });
+    return false;
+  });
   const lane = async (mine: typeof items, index: number) => {
     // debugMode is not in ReplayWorkerOptions' type, but the SDK spreads the options over its replay
     // default (debugMode: true, the calling thread); false gives the threaded VM a normal worker has.
@@ -137,7 +157,7 @@ export async function replayAll(client: Client, bundle: WorkflowBundle, facts: I
       i++;
     }
   };
-  const count = Math.max(1, Math.min(lanes, items.length));
-  await Promise.all(Array.from({ length: count }, (_, index) => lane(items.filter((_, k) => k % count === index), index)));
+  const count = Math.max(1, Math.min(lanes, rest.length));
+  if (rest.length > 0) await Promise.all(Array.from({ length: count }, (_, index) => lane(rest.filter((_, k) => k % count === index), index)));
   return outcome;
 }

@@ -17,7 +17,7 @@ export interface Figures {
   };
   refunds: { count: number; total: string; byRule: Record<string, number> };
   providerCalls: { total: number; failedByOutage: number; byAction: Record<string, number>; perOrder: Stats };
-  temporal: { eventsPerOrder: Stats; actionsPerOrder: Stats; activityFailures: number; replayedHistories: number };
+  temporal: { eventsPerOrder: Stats; actionsPerOrder: Stats; activityFailures: number; replayedHistories: number; replayedDuringDrive: number };
   answers: Record<string, number>;
   faults: { kills: number; terminatedConnections: number; outages: number; workerStarts: number };
   /** Where the drive's wall time went: skipping time (the engine working), API calls, faults. */

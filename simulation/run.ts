@@ -12,7 +12,7 @@ import type { UpstreamOrder } from './books';
 import { drive } from './driver';
 import type { DriveResult } from './driver';
 import { collectOrderFacts, replayAll } from './histories';
-import type { OrderWorkflowFacts } from './histories';
+import type { OrderWorkflowFacts, ReplayOutcome } from './histories';
 import { stats } from './report';
 import type { FailingOrder, SimulationReport } from './report';
 import { DAY, generateScenario } from './scenario';
@@ -51,12 +51,13 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     options.progress?.('checking the books and replaying every history...');
     const orderIds = [...new Set(driven.orderIds.values())].sort((a, b) => a - b);
     const allIds = (await world.prisma.order.findMany({ select: { id: true }, orderBy: { id: 'asc' } })).map((o) => o.id);
+    const replayedDuringDrive = await world.earlyReplay.finish();
     const facts = await collectOrderFacts(world.env.client, allIds);
     const apiKeyOf = new Map([...cast.providerIds].map(([key, id]) => [id, simKey(key)]));
     // The books (this thread and PostgreSQL) while the replay runs in worker threads.
     const [checks, replay] = await Promise.all([
       checkBooks({ prisma: world.prisma, workflows: facts, upstream: { orders: upstreamOrders(world), apiKeyOf } }),
-      replayAll(world.env.client, world.bundle, facts.values(), [...cast.providerIds.values()]),
+      replayAll(world.env.client, world.bundle, facts.values(), [...cast.providerIds.values()], 2, replayedDuringDrive.byRunId),
     ]);
     checks.push({
       name: 'replay',
@@ -75,7 +76,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
       replay: `npm run simulate -- --seed ${options.seed} --orders ${scenario.orders.length} --days ${scenario.days}${options.kills !== undefined ? ` --kills ${options.kills}` : ''}`,
       checks: checks.map((c) => ({ name: c.name, claim: c.claim, checked: c.checked, passed: c.failures.length === 0, failures: c.failures.slice(0, 200) })),
       anomalies: driven.anomalies,
-      figures: await figures(world, scenario.orders.length, orderIds.length, driven, facts, replay.replayed, { t0, t1, t2, t3 }),
+      figures: await figures(world, scenario.orders.length, orderIds.length, driven, facts, replay, { t0, t1, t2, t3 }),
       failingOrders,
       samples: driven.samples,
     };
@@ -103,7 +104,7 @@ async function figures(
   placed: number,
   driven: DriveResult,
   facts: Map<number, OrderWorkflowFacts>,
-  replayed: number,
+  replay: ReplayOutcome,
   t: { t0: number; t1: number; t2: number; t3: number },
 ): Promise<SimulationReport['figures']> {
   const byStatus = Object.fromEntries(
@@ -129,7 +130,7 @@ async function figures(
     orders: { planned, placed, byStatus, byType, openInRefillWindow: all.filter((f) => f.open).length },
     refunds: { count: refundRows.reduce((n, r) => n + r.n, 0), total, byRule: countByRule(refundRows) },
     providerCalls: { total: calls.total, failedByOutage: calls.failed, byAction: calls.byAction, perOrder: stats(perOrder) },
-    temporal: { eventsPerOrder: stats(all.map((f) => f.events)), actionsPerOrder: stats(all.map((f) => f.actions)), activityFailures: all.reduce((n, f) => n + f.activityFailures, 0), replayedHistories: replayed },
+    temporal: { eventsPerOrder: stats(all.map((f) => f.events)), actionsPerOrder: stats(all.map((f) => f.actions)), activityFailures: all.reduce((n, f) => n + f.activityFailures, 0), replayedHistories: replay.replayed, replayedDuringDrive: replay.replayedDuringDrive },
     answers: driven.answers,
     faults: { ...driven.faults, workerStarts: world.workerStarts },
     driveWallSeconds: { skipping: driven.wallMs.skipping / 1000, acting: driven.wallMs.acting / 1000, faults: driven.wallMs.faults / 1000 },

@@ -20,6 +20,8 @@ import { createApp } from '../api/app';
 import { createPrisma } from '../db/client';
 import { migrate } from '../db/migrate';
 import { startPostgres, withDatabase } from '../db/postgres';
+import { startEarlyReplay } from './early-replay';
+import type { EarlyReplay } from './early-replay';
 import type { RunningPostgres } from '../db/postgres';
 import { createEngineDeps } from '../deps/engine-deps';
 import type { EngineDeps } from '../deps/engine-deps';
@@ -60,6 +62,8 @@ export interface World {
   proxy: FaultProxy;
   apiUrl: string;
   bundle: WorkflowBundle;
+  /** The replay of closed runs during the drive (early-replay.ts). */
+  earlyReplay: EarlyReplay;
   /** Temporal's clock (the simulator's too). */
   now(): number;
   /** SIGKILL the worker process and start a new one; resolves when the new one polls. */
@@ -123,6 +127,9 @@ export async function startWorld(options: StartWorldOptions): Promise<World> {
     stops.push(() => rm(dir, { recursive: true, force: true }));
     const bundlePath = join(dir, 'workflows.js');
     await writeFile(bundlePath, bundle.code);
+    // Closed runs are replayed while the drive goes on, on the CPU the drive leaves idle.
+    const earlyReplay = startEarlyReplay({ temporalAddress: temporal.address, bundlePath, log: options.log });
+    stops.push(async () => earlyReplay.kill());
 
     const workerEnv = {
       ...process.env,
@@ -146,6 +153,7 @@ export async function startWorld(options: StartWorldOptions): Promise<World> {
       proxy,
       apiUrl,
       bundle,
+      earlyReplay,
       now,
       workerStarts: 0,
       async killWorker() {

@@ -25,4 +25,6 @@ it('seed 5, 60 orders over 3 days under faults: every book check passes and ever
   expect(report.figures.faults.kills).toBe(1);
   expect(report.figures.faults.workerStarts).toBe(2);
   expect(report.figures.temporal.replayedHistories).toBeGreaterThanOrEqual(report.figures.orders.placed);
+  // Runs that closed during the drive were replayed then, by the replay process, not at the end.
+  expect(report.figures.temporal.replayedDuringDrive).toBeGreaterThan(0);
 }, 20 * 60_000);

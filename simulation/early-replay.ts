@@ -1,0 +1,63 @@
+/**
+ * The replay during the drive, from the simulation's side: forks replay-process.ts (lowest CPU
+ * priority) and, when the drive is over, asks it what it replayed. The end's replay (histories.ts
+ * replayAll) then replays only the runs this did not; should the process fail, it replays them all.
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { ReplayResultEntry } from './replay-process';
+
+export interface EarlyReplayResult {
+  /** runId → the replay's error, or null when the run replayed. */
+  byRunId: Map<string, { workflowId: string; error: string | null }>;
+}
+
+export interface EarlyReplay {
+  /** Stops taking runs, lets the one in progress end, and answers what was replayed. */
+  finish(timeoutMs?: number): Promise<EarlyReplayResult>;
+  /** Ends the process at once (the world stops). */
+  kill(): void;
+}
+
+export function startEarlyReplay(options: { temporalAddress: string; bundlePath: string; pollMs?: number; log?: (line: string) => void }): EarlyReplay {
+  const child: ChildProcess = fork(join(__dirname, 'replay-process.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    env: {
+      ...process.env,
+      SIM_TEMPORAL_ADDRESS: options.temporalAddress,
+      SIM_BUNDLE_PATH: options.bundlePath,
+      SIM_REPLAY_POLL_MS: String(options.pollMs ?? 10_000),
+    },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  child.stderr!.on('data', (chunk: Buffer) => options.log?.(`[replay ${child.pid}] ${chunk.toString().trimEnd()}`));
+  const empty = (): EarlyReplayResult => ({ byRunId: new Map() });
+  let finished: Promise<EarlyReplayResult> | null = null;
+  return {
+    finish(timeoutMs = 120_000) {
+      finished ??= new Promise<EarlyReplayResult>((resolve) => {
+        if (child.exitCode !== null || !child.connected) return resolve(empty());
+        const timer = setTimeout(() => {
+          options.log?.('the replay during the drive did not answer; the end replays every run');
+          child.kill('SIGKILL');
+          resolve(empty());
+        }, timeoutMs);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve(empty());
+        });
+        child.on('message', (message: { type?: string; results?: ReplayResultEntry[] }) => {
+          if (message?.type !== 'done') return;
+          clearTimeout(timer);
+          resolve({ byRunId: new Map((message.results ?? []).map(([runId, workflowId, error]) => [runId, { workflowId, error }])) });
+        });
+        child.send({ type: 'finish' });
+      });
+      return finished;
+    },
+    kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * The replay check, done while the drive goes on: a child process at the lowest CPU priority that
+ * replays every run as soon as it has closed (a closed run's history never changes, so replaying it
+ * now or at the end is the same check). The drive is a chain of short steps that leaves part of the
+ * machine idle; this process takes that idle part instead of the minutes the end would spend.
+ * Started by early-replay.ts (fork, with an IPC channel) with:
+ *   SIM_TEMPORAL_ADDRESS, SIM_BUNDLE_PATH (the workflow code the worker runs), SIM_REPLAY_POLL_MS.
+ * Messages: → { type: 'finish' }  ← { type: 'done', results: Array<[runId, workflowId, error | null]> }
+ */
+import { setPriority } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import type { ReplayWorkerOptions } from '@temporalio/worker';
+import { closedRunsQuery, RunsSeen } from './replay-feed';
+import type { ClosedRun } from './replay-feed';
+
+export type ReplayResultEntry = [runId: string, workflowId: string, error: string | null];
+
+async function main(): Promise<void> {
+  // Before any thread starts (core's, the replay's workflow thread): they inherit the niceness.
+  setPriority(19);
+  const env = (name: string) => {
+    const value = process.env[name];
+    if (!value) throw new Error(`${name} is not set`);
+    return value;
+  };
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const client = new Client({ connection: await Connection.connect({ address: env('SIM_TEMPORAL_ADDRESS') }) });
+  const code = await readFile(env('SIM_BUNDLE_PATH'), 'utf8');
+  const pollMs = Number(process.env.SIM_REPLAY_POLL_MS ?? 10_000);
+
+  const seen = new RunsSeen();
+  const queue: ClosedRun[] = [];
+  const results: ReplayResultEntry[] = [];
+  let finishing = false;
+  let wakeFeed: (() => void) | null = null;
+
+  const listClosed = async () => {
+    for await (const info of client.workflow.list({ query: closedRunsQuery(seen.since) })) {
+      const run = { workflowId: info.workflowId, runId: info.runId, closedAtMs: info.closeTime?.getTime() ?? 0 };
+      if (seen.admit(run)) queue.push(run);
+    }
+    wakeFeed?.();
+  };
+
+  // One replay worker for the whole drive, fed one closed run at a time; its history is fetched
+  // only when the replay is ready for it.
+  async function* feed() {
+    while (!finishing) {
+      const run = queue.shift();
+      if (!run) {
+        await new Promise<void>((resolve) => (wakeFeed = resolve));
+        wakeFeed = null;
+        continue;
+      }
+      const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+      pending.push(run);
+      yield { workflowId: run.workflowId, history };
+    }
+  }
+  const pending: ClosedRun[] = [];
+  // debugMode false: the workflows run in a worker thread, as a normal worker's (see histories.ts).
+  const options = { workflowBundle: { code }, replayName: 'simulation-during-drive', debugMode: false } as ReplayWorkerOptions;
+  const replaying = (async () => {
+    for await (const result of Worker.runReplayHistories(options, feed())) {
+      const run = pending.shift();
+      results.push([result.runId ?? run?.runId ?? '?', result.workflowId, result.error ? String(result.error.message ?? result.error) : null]);
+    }
+  })();
+
+  const timer = setInterval(() => void listClosed().catch(() => undefined), pollMs);
+  process.on('message', (message: { type?: string }) => {
+    if (message?.type !== 'finish') return;
+    finishing = true;
+    clearInterval(timer);
+    wakeFeed?.();
+    // The run in progress ends; what is still queued is left to the end's replay.
+    void replaying.finally(() => process.send?.({ type: 'done', results }, () => process.exit(0)));
+  });
+  // The simulation gone (or killed): so is this process.
+  process.on('disconnect', () => process.exit(0));
+  await replaying;
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    process.stderr.write(`simulation replay process failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+}
