@@ -20,6 +20,13 @@ export type ReplayResultEntry = [runId: string, workflowId: string, error: strin
 async function main(): Promise<void> {
   // Before any thread starts (core's, the replay's workflow thread): they inherit the niceness.
   setPriority(19);
+  // The simulation gone (or killed): so is this process.
+  process.on('disconnect', () => process.exit(0));
+  // A finish before the replay is set up (a drive of seconds) answers at once: nothing replayed.
+  let onFinish = () => void process.send?.({ type: 'done', results: [] }, () => process.exit(0));
+  process.on('message', (message: { type?: string }) => {
+    if (message?.type === 'finish') onFinish();
+  });
   const env = (name: string) => {
     const value = process.env[name];
     if (!value) throw new Error(`${name} is not set`);
@@ -54,7 +61,9 @@ async function main(): Promise<void> {
         wakeFeed = null;
         continue;
       }
-      const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+      // A history that cannot be fetched now is left to the end's replay.
+      const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory().catch(() => null);
+      if (!history) continue;
       pending.push(run);
       yield { workflowId: run.workflowId, history };
     }
@@ -70,16 +79,13 @@ async function main(): Promise<void> {
   })();
 
   const timer = setInterval(() => void listClosed().catch(() => undefined), pollMs);
-  process.on('message', (message: { type?: string }) => {
-    if (message?.type !== 'finish') return;
+  onFinish = () => {
     finishing = true;
     clearInterval(timer);
     wakeFeed?.();
     // The run in progress ends; what is still queued is left to the end's replay.
     void replaying.finally(() => process.send?.({ type: 'done', results }, () => process.exit(0)));
-  });
-  // The simulation gone (or killed): so is this process.
-  process.on('disconnect', () => process.exit(0));
+  };
   await replaying;
 }
 
