@@ -39,6 +39,8 @@ async function main(): Promise<void> {
 
   const seen = new RunsSeen();
   const queue: ClosedRun[] = [];
+  // Runs handed to the replay worker, in order, until their result comes back.
+  const pending: ClosedRun[] = [];
   const results: ReplayResultEntry[] = [];
   let finishing = false;
   let wakeFeed: (() => void) | null = null;
@@ -68,7 +70,6 @@ async function main(): Promise<void> {
       yield { workflowId: run.workflowId, history };
     }
   }
-  const pending: ClosedRun[] = [];
   // debugMode false: the workflows run in a worker thread, as a normal worker's (see histories.ts).
   const options = { workflowBundle: { code }, replayName: 'simulation-during-drive', debugMode: false } as ReplayWorkerOptions;
   const replaying = (async () => {
