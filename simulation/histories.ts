@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import type { WorkflowBundle } from '@temporalio/worker';
+import type { ReplayWorkerOptions, WorkflowBundle } from '@temporalio/worker';
 import { fetchAllRuns } from '../observability/history-fetch';
 import type { RunHistory } from '../observability/timeline';
 import type { OrderState } from '../workflows/order-contract';
@@ -102,6 +102,16 @@ function isClosing(type: number | null | undefined): boolean {
   );
 }
 
+/**
+ * A replay worker whose workflows run in a worker thread of its own, as a normal worker's. debugMode
+ * is not in ReplayWorkerOptions' type, but the SDK spreads the options over its replay default
+ * (debugMode: true, the calling thread); false gives the threaded VM. Should an SDK ignore it, the
+ * replay is the same, only on the calling thread.
+ */
+export function threadedReplayOptions(bundle: WorkflowBundle, replayName: string): ReplayWorkerOptions {
+  return { workflowBundle: bundle, replayName, debugMode: false } as ReplayWorkerOptions;
+}
+
 export interface ReplayOutcome {
   replayed: number;
   /** Of those, replayed by the replay during the drive. */
@@ -142,12 +152,8 @@ export async function replayAll(
     return false;
   });
   const lane = async (mine: typeof items, index: number) => {
-    // debugMode is not in ReplayWorkerOptions' type, but the SDK spreads the options over its replay
-    // default (debugMode: true, the calling thread); false gives the threaded VM a normal worker has.
-    // Should an SDK ignore it, the replay is the same, only on this thread.
-    const options = { workflowBundle: bundle, replayName: `simulation-${index}`, debugMode: false } as Parameters<typeof Worker.runReplayHistories>[0];
     const results = Worker.runReplayHistories(
-      options,
+      threadedReplayOptions(bundle, `simulation-${index}`),
       mine.map(({ workflowId, history }) => ({ workflowId, history })),
     );
     let i = 0;

@@ -11,8 +11,9 @@ import { setPriority } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import type { ReplayWorkerOptions } from '@temporalio/worker';
+import { threadedReplayOptions } from './histories';
 import { closedRunsQuery, RunsSeen } from './replay-feed';
+import { requiredEnv } from './required-env';
 import type { ClosedRun } from './replay-feed';
 
 export type ReplayResultEntry = [runId: string, workflowId: string, error: string | null];
@@ -27,20 +28,13 @@ async function main(): Promise<void> {
   process.on('message', (message: { type?: string }) => {
     if (message?.type === 'finish') onFinish();
   });
-  const env = (name: string) => {
-    const value = process.env[name];
-    if (!value) throw new Error(`${name} is not set`);
-    return value;
-  };
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const client = new Client({ connection: await Connection.connect({ address: env('SIM_TEMPORAL_ADDRESS') }) });
-  const code = await readFile(env('SIM_BUNDLE_PATH'), 'utf8');
+  const client = new Client({ connection: await Connection.connect({ address: requiredEnv('SIM_TEMPORAL_ADDRESS') }) });
+  const code = await readFile(requiredEnv('SIM_BUNDLE_PATH'), 'utf8');
   const pollMs = Number(process.env.SIM_REPLAY_POLL_MS ?? 10_000);
 
   const seen = new RunsSeen();
   const queue: ClosedRun[] = [];
-  // Runs handed to the replay worker, in order, until their result comes back.
-  const pending: ClosedRun[] = [];
   const results: ReplayResultEntry[] = [];
   let finishing = false;
   let wakeFeed: (() => void) | null = null;
@@ -66,16 +60,14 @@ async function main(): Promise<void> {
       // A history that cannot be fetched now is left to the end's replay.
       const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory().catch(() => null);
       if (!history) continue;
-      pending.push(run);
       yield { workflowId: run.workflowId, history };
     }
   }
-  // debugMode false: the workflows run in a worker thread, as a normal worker's (see histories.ts).
-  const options = { workflowBundle: { code }, replayName: 'simulation-during-drive', debugMode: false } as ReplayWorkerOptions;
+  const options = threadedReplayOptions({ code }, 'simulation-during-drive');
   const replaying = (async () => {
+    // The SDK names each result's run (the runs are replayed one at a time, in the feed's order).
     for await (const result of Worker.runReplayHistories(options, feed())) {
-      const run = pending.shift();
-      results.push([result.runId ?? run?.runId ?? '?', result.workflowId, result.error ? String(result.error.message ?? result.error) : null]);
+      results.push([result.runId, result.workflowId, result.error ? String(result.error.message ?? result.error) : null]);
     }
   })();
 

@@ -12,22 +12,18 @@ import { createPrisma } from '../db/client';
 import { createEngineDeps, signalProviderSyncWake } from '../deps/engine-deps';
 import { createEngineWorker } from '../worker';
 import { grpcCompressionFor } from '../scripts/runtime/grpc-compression';
+import { requiredEnv } from './required-env';
 
 export const WORKER_APPLICATION_NAME = 'sim-worker';
 
 async function main(): Promise<void> {
-  const env = (name: string) => {
-    const value = process.env[name];
-    if (!value) throw new Error(`${name} is not set`);
-    return value;
-  };
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const prisma = createPrisma(env('SIM_DATABASE_URL'), { applicationName: WORKER_APPLICATION_NAME });
-  const address = env('SIM_TEMPORAL_ADDRESS');
+  const prisma = createPrisma(requiredEnv('SIM_DATABASE_URL'), { applicationName: WORKER_APPLICATION_NAME });
+  const address = requiredEnv('SIM_TEMPORAL_ADDRESS');
   const client = new Client({ connection: await Connection.connect({ address }) });
-  const policy = JSON.parse(env('SIM_SYNC_POLICY')) as object;
+  const policy = JSON.parse(requiredEnv('SIM_SYNC_POLICY')) as object;
   const deps = createEngineDeps(prisma, client, {
-    providerTimeoutMs: Number(env('SIM_PROVIDER_TIMEOUT_MS')),
+    providerTimeoutMs: Number(requiredEnv('SIM_PROVIDER_TIMEOUT_MS')),
     // No coalescing: its window is real time, and on the skipped clock hours pass within it (the
     // provider's sync could end idle before the trailing wake).
     wakeCoalesceMs: 0,
@@ -36,7 +32,7 @@ async function main(): Promise<void> {
   });
   // Loopback to the in-memory server: no gzip, as npm start's worker (scripts/runtime/grpc-compression.ts).
   const connection = await NativeConnection.connect({ address, grpcCompression: grpcCompressionFor(address) });
-  const worker = await createEngineWorker({ connection, deps, workflowBundle: { code: await readFile(env('SIM_BUNDLE_PATH'), 'utf8') } });
+  const worker = await createEngineWorker({ connection, deps, workflowBundle: { code: await readFile(requiredEnv('SIM_BUNDLE_PATH'), 'utf8') } });
   const running = worker.run();
   // Our stdin is the simulation's pipe: when the simulation ends (or dies), so does this worker.
   process.stdin.on('end', () => process.exit(0));
