@@ -201,6 +201,11 @@ interface DispatchRow {
   dripFeed: OrderInput['dripFeed'] | null;
 }
 
+/** claimDispatch's verdict on one attempt: send it, or why not. */
+type DispatchVerdict = 'placed' | 'abandoned' | 'not_dispatchable' | 'sending' | 'send';
+
+type DispatchClaim = { go: true; row: DispatchRow } | { go: false; result: DispatchResult };
+
 export function createOrderActivities(deps: EngineDeps) {
   const { prisma, ledger, orders, providers } = deps;
 
@@ -219,6 +224,58 @@ export function createOrderActivities(deps: EngineDeps) {
       throw ApplicationFailure.nonRetryable(`order ${orderId} has no row`, ORDER_FAILURES.orderMissing);
     }
     return rows[0];
+  }
+
+  /**
+   * The dispatch fence in one statement: locks the row, says whether this attempt may send (the
+   * verdict, first reason first) and, when it may, marks it 'sending' with the next attempt number,
+   * committed before the call. One round trip instead of a transaction of four, so the row's lock
+   * is held only for the statement itself.
+   */
+  async function claimDispatch(orderId: number): Promise<DispatchClaim> {
+    const rows = await prisma.$queryRaw<Array<DispatchRow & { verdict: DispatchVerdict }>>`
+      WITH old AS (
+        SELECT o.id, o.status, o.dispatch_state AS "dispatchState", o.dispatch_attempt AS "dispatchAttempt",
+               o.provider_order_id AS "providerOrderId", o.provider_id AS "providerId", o.link,
+               COALESCE(o.dispatch_quantity, o.quantity) AS quantity,
+               o.service_id AS "serviceId", o.dispatch_quantity AS "dispatchQuantity",
+               s.provider_service_id AS "providerServiceId",
+               o.service_type AS "serviceType", o.provider_fields AS "providerFields", o.drip_feed AS "dripFeed",
+               CASE
+                 WHEN o.provider_order_id IS NOT NULL THEN 'placed'
+                 WHEN o.dispatch_state = 'abandoned' THEN 'abandoned'
+                 -- In progress without a provider order: a drip-feed between its runs (a move sets pending).
+                 WHEN NOT (o.status IN ('pending', 'dispatch_uncertain') OR (o.status = 'in_progress' AND o.dispatch_quantity IS NOT NULL)) THEN 'not_dispatchable'
+                 WHEN o.dispatch_state = 'sending' THEN 'sending'
+                 ELSE 'send'
+               END AS verdict
+          FROM orders o JOIN services s ON s.id = o.service_id
+         WHERE o.id = ${orderId}
+           FOR UPDATE OF o
+      ), claimed AS (
+        UPDATE orders SET dispatch_state = 'sending', dispatch_attempt = orders.dispatch_attempt + 1
+          FROM old
+         WHERE orders.id = old.id AND old.verdict = 'send'
+      )
+      SELECT status, "dispatchState", "dispatchAttempt", "providerOrderId", "providerId", link, quantity,
+             "serviceId", "dispatchQuantity", "providerServiceId", "serviceType", "providerFields", "dripFeed", verdict
+        FROM old`;
+    if (rows.length === 0) {
+      throw ApplicationFailure.nonRetryable(`order ${orderId} has no row`, ORDER_FAILURES.orderMissing);
+    }
+    const { verdict, ...row } = rows[0];
+    switch (verdict) {
+      case 'placed':
+        return { go: false, result: { kind: 'placed', providerOrderId: row.providerOrderId!, answer: null, replayed: true } };
+      case 'abandoned':
+        return { go: false, result: { kind: 'abandoned', status: 'abandoned' } };
+      case 'not_dispatchable':
+        return { go: false, result: { kind: 'abandoned', status: row.status } };
+      case 'sending':
+        return { go: false, result: { kind: 'uncertain', reason: `an earlier attempt (${row.dispatchAttempt}) sent add and recorded no answer`, answer: null } };
+      case 'send':
+        return { go: true, row: { ...row, dispatchAttempt: row.dispatchAttempt + 1 } };
+    }
   }
 
   async function recordAnswer(orderId: number, patch: { state: 'sending' | 'answered'; providerOrderId?: string; answer: AddAnswer }) {
@@ -304,28 +361,7 @@ export function createOrderActivities(deps: EngineDeps) {
      */
     async dispatchOrder(orderId: number, add?: DispatchAdd): Promise<DispatchResult> {
       const log = activityLogger(deps);
-      const claim = await prisma.$transaction(async (tx) => {
-        const row = await lockOrder(tx, orderId);
-        if (row.providerOrderId !== null) return { go: false as const, result: { kind: 'placed' as const, providerOrderId: row.providerOrderId, answer: null, replayed: true } };
-        if (row.dispatchState === 'abandoned') return { go: false as const, result: { kind: 'abandoned' as const, status: 'abandoned' } };
-        // In progress without a provider order: a drip-feed between its runs (a move sets pending).
-        const dripRunDue = row.status === 'in_progress' && row.dispatchQuantity !== null;
-        if (row.status !== 'pending' && row.status !== 'dispatch_uncertain' && !dripRunDue) {
-          return { go: false as const, result: { kind: 'abandoned' as const, status: row.status } };
-        }
-        if (row.dispatchState === 'sending') {
-          return {
-            go: false as const,
-            result: {
-              kind: 'uncertain' as const,
-              reason: `an earlier attempt (${row.dispatchAttempt}) sent add and recorded no answer`,
-              answer: null,
-            },
-          };
-        }
-        await tx.order.update({ where: { id: orderId }, data: { dispatchState: 'sending', dispatchAttempt: { increment: 1 } } });
-        return { go: true as const, row: { ...row, dispatchAttempt: row.dispatchAttempt + 1 } };
-      });
+      const claim = await claimDispatch(orderId);
       if (!claim.go) {
         if (claim.result.kind === 'placed') await wakeProviderSync(deps, (await orders.getOrder(orderId))!.providerId);
         log.info('dispatch: nothing sent', { orderId, result: claim.result.kind });
@@ -555,7 +591,7 @@ export function createOrderActivities(deps: EngineDeps) {
         throw error;
       }
       if (!result.applied) activityLogger(deps).warn('mirror ignored a stale status', { orderId, patch, row: result.order.status });
-      else if (result.order.status === 'dispatch_uncertain' && result.previousStatus !== 'dispatch_uncertain') {
+      else if (result.statusChanged && result.order.status === 'dispatch_uncertain') {
         // Once per order (the row's status changes once, under its lock; a retried mirror finds it
         // already uncertain): when the provider cannot be searched, only support can settle it.
         const { providerId, link } = result.order;
