@@ -120,7 +120,8 @@ export interface OrderMirrorPatch {
 }
 
 export type UpdateOrderMirrorResult =
-  | { applied: true; order: OrderRecord; previousStatus: OrderStatus }
+  /** statusChanged: this write moved the status (false: the patch had none, or the row had it already). */
+  | { applied: true; order: OrderRecord; statusChanged: boolean }
   /** The patch would move the status backwards (e.g. a late retry of an old activity): ignored. */
   | { applied: false; reason: 'stale_status'; order: OrderRecord };
 
@@ -267,39 +268,35 @@ export function createOrderRecords(prisma: PrismaClient): OrderRecords {
       if (patch.status !== undefined && !ORDER_STATUSES.includes(patch.status)) {
         throw new TypeError(`updateOrderMirror: unknown status ${JSON.stringify(patch.status)}`);
       }
-      return prisma.$transaction(async (tx) => {
-        // Lock the row: concurrent mirrors of one order apply one after the other.
-        const locked = await tx.$queryRaw<Array<{ status: OrderStatus; finishedAt: Date | null }>>`
-          SELECT status, finished_at AS "finishedAt" FROM orders WHERE id = ${orderId} FOR UPDATE`;
-        if (locked.length === 0) throw new Error(`updateOrderMirror: order ${orderId} does not exist`);
-        const current = locked[0].status;
-        if (patch.status !== undefined && patch.status !== current && !canTransition(current, patch.status)) {
-          const row = await tx.order.findUniqueOrThrow({ where: { id: orderId } });
-          return { applied: false as const, reason: 'stale_status' as const, order: toRecord(row) };
-        }
-        const data: Prisma.OrderUncheckedUpdateInput = {};
-        if (patch.status !== undefined) data.status = patch.status;
-        if (patch.overdue !== undefined) data.overdue = patch.overdue;
-        if (patch.stalled !== undefined) data.stalled = patch.stalled;
-        if (patch.cancelRequested !== undefined) data.cancelRequested = patch.cancelRequested;
-        if (patch.providerOrderId !== undefined) data.providerOrderId = patch.providerOrderId;
-        if (patch.startCount !== undefined) data.startCount = patch.startCount;
-        if (patch.remains !== undefined) data.remains = patch.remains;
-        if (patch.lastProviderAnswer !== undefined) {
-          data.lastProviderAnswer = patch.lastProviderAnswer === null ? Prisma.DbNull : (patch.lastProviderAnswer as Prisma.InputJsonValue);
-        }
-        if (patch.rejectReason !== undefined) data.rejectReason = patch.rejectReason;
-        if (patch.startedAt !== undefined) data.startedAt = toDate(patch.startedAt);
-        if (patch.finishedAt !== undefined) data.finishedAt = toDate(patch.finishedAt);
-        if (patch.serviceId !== undefined) data.serviceId = patch.serviceId;
-        if (patch.providerId !== undefined) data.providerId = patch.providerId;
-        // Reaching a final status stamps finishedAt unless the workflow gave one.
-        if (patch.status && FINAL.has(patch.status) && patch.finishedAt === undefined && locked[0].finishedAt === null) {
-          data.finishedAt = new Date();
-        }
-        const row = await tx.order.update({ where: { id: orderId }, data });
-        return { applied: true as const, order: toRecord(row), previousStatus: current };
-      });
+      const data = mirrorData(patch);
+      // Each try is one UPDATE ... RETURNING whose WHERE says which rows it may change: the row's lock
+      // is held for that statement only, and concurrent mirrors of one order apply one after the other.
+      const write = async (where: Prisma.OrderWhereInput, extra: Prisma.OrderUncheckedUpdateManyInput = {}) =>
+        (await prisma.order.updateManyAndReturn({ where: { id: orderId, ...where }, data: { ...data, ...extra } }))[0];
+      const target = patch.status;
+      if (target === undefined) {
+        const row = await write({});
+        if (!row) throw new Error(`updateOrderMirror: order ${orderId} does not exist`);
+        return { applied: true as const, order: toRecord(row), statusChanged: false };
+      }
+      // Reaching a final status stamps finishedAt unless the workflow gave one (or the row has one).
+      const stamp = FINAL.has(target) && patch.finishedAt === undefined;
+      const tries: Array<{ from: OrderStatus[]; statusChanged: boolean }> = [
+        // The common case: a status that may move to the target (never backwards).
+        { from: ORDER_STATUSES.filter((s) => s !== target && canTransition(s, target)), statusChanged: true },
+        // The row already has it (a retried mirror): the other fields still apply.
+        { from: [target], statusChanged: false },
+      ];
+      for (const { from, statusChanged } of tries) {
+        if (from.length === 0) continue;
+        const row =
+          (stamp ? await write({ status: { in: from }, finishedAt: null }, { finishedAt: new Date() }) : undefined) ??
+          (await write({ status: { in: from } }));
+        if (row) return { applied: true as const, order: toRecord(row), statusChanged };
+      }
+      const row = await prisma.order.findUnique({ where: { id: orderId } });
+      if (!row) throw new Error(`updateOrderMirror: order ${orderId} does not exist`);
+      return { applied: false as const, reason: 'stale_status' as const, order: toRecord(row) };
     },
 
     async markPaid(orderId) {
@@ -379,6 +376,27 @@ export function flagCondition(flag: OrderFlag): Prisma.OrderWhereInput {
     default:
       throw new TypeError(`listOrders: unknown flag ${JSON.stringify(flag)}`);
   }
+}
+
+/** The row's columns a mirror patch sets (validated by updateOrderMirror). */
+function mirrorData(patch: OrderMirrorPatch): Prisma.OrderUncheckedUpdateManyInput {
+  const data: Prisma.OrderUncheckedUpdateManyInput = {};
+  if (patch.status !== undefined) data.status = patch.status;
+  if (patch.overdue !== undefined) data.overdue = patch.overdue;
+  if (patch.stalled !== undefined) data.stalled = patch.stalled;
+  if (patch.cancelRequested !== undefined) data.cancelRequested = patch.cancelRequested;
+  if (patch.providerOrderId !== undefined) data.providerOrderId = patch.providerOrderId;
+  if (patch.startCount !== undefined) data.startCount = patch.startCount;
+  if (patch.remains !== undefined) data.remains = patch.remains;
+  if (patch.lastProviderAnswer !== undefined) {
+    data.lastProviderAnswer = patch.lastProviderAnswer === null ? Prisma.DbNull : (patch.lastProviderAnswer as Prisma.InputJsonValue);
+  }
+  if (patch.rejectReason !== undefined) data.rejectReason = patch.rejectReason;
+  if (patch.startedAt !== undefined) data.startedAt = toDate(patch.startedAt);
+  if (patch.finishedAt !== undefined) data.finishedAt = toDate(patch.finishedAt);
+  if (patch.serviceId !== undefined) data.serviceId = patch.serviceId;
+  if (patch.providerId !== undefined) data.providerId = patch.providerId;
+  return data;
 }
 
 /** A row of `orders` as the engine reads it (money as 5-decimal strings, times as ISO text). */
