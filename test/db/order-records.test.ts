@@ -6,6 +6,7 @@ import type { OrderRecords } from '../../activities/order-records';
 import { createLedger, topUpKey } from '../../activities/ledger';
 import type { Ledger } from '../../activities/ledger';
 import { makeCatalogue, makeUser, orderInput } from './fixtures';
+import { countQueries, queriesBetween, querySnapshot } from '../../bench/profile/count-queries';
 
 let db: TestDatabase;
 let records: OrderRecords;
@@ -198,6 +199,31 @@ describe('updateOrderMirror', () => {
     await records.updateOrderMirror(id, { status: 'completed', remains: 0 });
     const stale = await records.updateOrderMirror(id, { status: 'in_progress', remains: 500 });
     expect(stale).toMatchObject({ applied: false, reason: 'stale_status', order: { status: 'completed', remains: 0 } });
+  });
+
+  it('a mirror is one UPDATE statement; it says whether it moved the status, stamps finishedAt once, and a given finishedAt wins', async () => {
+    countQueries();
+    const created = await records.createOrder(orderInput(base));
+    if (!created.ok) throw new Error('refused');
+    const id = created.order.id;
+    const before = querySnapshot();
+    const pending = await records.updateOrderMirror(id, { status: 'pending', providerOrderId: 'P-1' });
+    // No transaction of its own (BEGIN, SELECT FOR UPDATE, UPDATE, COMMIT): the row is locked for one statement.
+    expect(queriesBetween(before, querySnapshot())).toEqual([['UPDATE orders', 1]]);
+    expect(pending).toMatchObject({ applied: true, statusChanged: true });
+    expect(await records.updateOrderMirror(id, { remains: 10 })).toMatchObject({ applied: true, statusChanged: false, order: { status: 'pending', remains: 10 } });
+    expect(await records.updateOrderMirror(id, { status: 'pending', startCount: 5 })).toMatchObject({ applied: true, statusChanged: false, order: { startCount: 5 } });
+
+    const done = await records.updateOrderMirror(id, { status: 'canceled' });
+    expect(done).toMatchObject({ applied: true, statusChanged: true });
+    const stamped = done.order.finishedAt;
+    expect(stamped).not.toBeNull();
+    // A retried final mirror without finishedAt keeps the first stamp; one that names it writes it.
+    expect((await records.updateOrderMirror(id, { status: 'canceled' })).order.finishedAt).toBe(stamped);
+    const given = '2026-01-02T03:04:05.000Z';
+    expect((await records.updateOrderMirror(id, { status: 'canceled', finishedAt: given })).order.finishedAt).toBe(given);
+    await expect(records.updateOrderMirror(2_000_000_000, { status: 'pending' })).rejects.toThrow(/does not exist/);
+    await expect(records.updateOrderMirror(2_000_000_000, { remains: 1 })).rejects.toThrow(/does not exist/);
   });
 
   it("an engine drip-feed's next run sent with an unknown outcome: the row goes from in_progress to dispatch_uncertain, where support's list finds it", async () => {
