@@ -32,6 +32,8 @@ export function startEarlyReplay(options: { temporalAddress: string; bundlePath:
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   child.stderr!.on('data', (chunk: Buffer) => options.log?.(`[replay ${child.pid}] ${chunk.toString().trimEnd()}`));
+  // A failed fork or a message that cannot be sent: logged, never an uncaught error of the simulation.
+  child.on('error', (error) => options.log?.(`[replay ${child.pid}] ${error.message}`));
   const empty = (): EarlyReplayResult => ({ byRunId: new Map() });
   let finished: Promise<EarlyReplayResult> | null = null;
   return {
@@ -52,7 +54,13 @@ export function startEarlyReplay(options: { temporalAddress: string; bundlePath:
           clearTimeout(timer);
           resolve({ byRunId: new Map((message.results ?? []).map(([runId, workflowId, error]) => [runId, { workflowId, error }])) });
         });
-        child.send({ type: 'finish' });
+        // A process already on its way out (it failed, or was killed) cannot take the message (EPIPE,
+        // channel closed): nothing was replayed, and its exit follows.
+        child.send({ type: 'finish' }, (error) => {
+          if (!error) return;
+          clearTimeout(timer);
+          resolve(empty());
+        });
       });
       return finished;
     },
