@@ -30,6 +30,7 @@ import { isZeroMoney } from '../domain/money';
 import { PG_CHECK_VIOLATION, dbErrorInfo } from '../db/errors';
 import { providerAddFields } from '../domain/order-types';
 import type { ServiceType } from '../domain/service-types';
+import { Prisma } from '../generated/prisma/client';
 
 /** What placement's first step decided. */
 export type ReserveAndDebitResult =
@@ -201,6 +202,15 @@ interface DispatchRow {
   dripFeed: OrderInput['dripFeed'] | null;
 }
 
+/** The columns of a DispatchRow, from `orders o JOIN services s` (lockOrder, claimDispatch). */
+const DISPATCH_ROW = Prisma.sql`
+  o.status, o.dispatch_state AS "dispatchState", o.dispatch_attempt AS "dispatchAttempt",
+  o.provider_order_id AS "providerOrderId", o.provider_id AS "providerId", o.link,
+  COALESCE(o.dispatch_quantity, o.quantity) AS quantity,
+  o.service_id AS "serviceId", o.dispatch_quantity AS "dispatchQuantity",
+  s.provider_service_id AS "providerServiceId",
+  o.service_type AS "serviceType", o.provider_fields AS "providerFields", o.drip_feed AS "dripFeed"`;
+
 /** claimDispatch's verdict on one attempt: send it, or why not. */
 type DispatchVerdict = 'placed' | 'abandoned' | 'not_dispatchable' | 'sending' | 'send';
 
@@ -211,13 +221,7 @@ export function createOrderActivities(deps: EngineDeps) {
 
   async function lockOrder(tx: Parameters<Parameters<typeof prisma.$transaction>[0]>[0], orderId: number): Promise<DispatchRow> {
     const rows = await tx.$queryRaw<DispatchRow[]>`
-      SELECT o.status, o.dispatch_state AS "dispatchState", o.dispatch_attempt AS "dispatchAttempt",
-             o.provider_order_id AS "providerOrderId", o.provider_id AS "providerId", o.link,
-             COALESCE(o.dispatch_quantity, o.quantity) AS quantity,
-             o.service_id AS "serviceId", o.dispatch_quantity AS "dispatchQuantity",
-             s.provider_service_id AS "providerServiceId",
-             o.service_type AS "serviceType", o.provider_fields AS "providerFields", o.drip_feed AS "dripFeed"
-        FROM orders o JOIN services s ON s.id = o.service_id
+      SELECT ${DISPATCH_ROW} FROM orders o JOIN services s ON s.id = o.service_id
        WHERE o.id = ${orderId}
          FOR UPDATE OF o`;
     if (rows.length === 0) {
@@ -235,12 +239,7 @@ export function createOrderActivities(deps: EngineDeps) {
   async function claimDispatch(orderId: number): Promise<DispatchClaim> {
     const rows = await prisma.$queryRaw<Array<DispatchRow & { verdict: DispatchVerdict }>>`
       WITH old AS (
-        SELECT o.id, o.status, o.dispatch_state AS "dispatchState", o.dispatch_attempt AS "dispatchAttempt",
-               o.provider_order_id AS "providerOrderId", o.provider_id AS "providerId", o.link,
-               COALESCE(o.dispatch_quantity, o.quantity) AS quantity,
-               o.service_id AS "serviceId", o.dispatch_quantity AS "dispatchQuantity",
-               s.provider_service_id AS "providerServiceId",
-               o.service_type AS "serviceType", o.provider_fields AS "providerFields", o.drip_feed AS "dripFeed",
+        SELECT ${DISPATCH_ROW},
                CASE
                  WHEN o.provider_order_id IS NOT NULL THEN 'placed'
                  WHEN o.dispatch_state = 'abandoned' THEN 'abandoned'
@@ -253,13 +252,11 @@ export function createOrderActivities(deps: EngineDeps) {
          WHERE o.id = ${orderId}
            FOR UPDATE OF o
       ), claimed AS (
-        UPDATE orders SET dispatch_state = 'sending', dispatch_attempt = orders.dispatch_attempt + 1
-          FROM old
-         WHERE orders.id = old.id AND old.verdict = 'send'
+        -- Reads old first (its lock), then writes only on its verdict.
+        UPDATE orders SET dispatch_state = 'sending', dispatch_attempt = dispatch_attempt + 1
+         WHERE id = ${orderId} AND (SELECT verdict FROM old) = 'send'
       )
-      SELECT status, "dispatchState", "dispatchAttempt", "providerOrderId", "providerId", link, quantity,
-             "serviceId", "dispatchQuantity", "providerServiceId", "serviceType", "providerFields", "dripFeed", verdict
-        FROM old`;
+      SELECT * FROM old`;
     if (rows.length === 0) {
       throw ApplicationFailure.nonRetryable(`order ${orderId} has no row`, ORDER_FAILURES.orderMissing);
     }
