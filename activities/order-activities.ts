@@ -214,7 +214,8 @@ const DISPATCH_ROW = Prisma.sql`
 /** claimDispatch's verdict on one attempt: send it, or why not. */
 type DispatchVerdict = 'placed' | 'abandoned' | 'not_dispatchable' | 'sending' | 'send';
 
-type DispatchClaim = { go: true; row: DispatchRow } | { go: false; result: DispatchResult };
+/** The row as locked (a claimed attempt's with its new attempt number), and whether to send. */
+type DispatchClaim = { go: true; row: DispatchRow } | { go: false; row: DispatchRow; result: DispatchResult };
 
 export function createOrderActivities(deps: EngineDeps) {
   const { prisma, ledger, orders, providers } = deps;
@@ -263,13 +264,13 @@ export function createOrderActivities(deps: EngineDeps) {
     const { verdict, ...row } = rows[0];
     switch (verdict) {
       case 'placed':
-        return { go: false, result: { kind: 'placed', providerOrderId: row.providerOrderId!, answer: null, replayed: true } };
+        return { go: false, row, result: { kind: 'placed', providerOrderId: row.providerOrderId!, answer: null, replayed: true } };
       case 'abandoned':
-        return { go: false, result: { kind: 'abandoned', status: 'abandoned' } };
+        return { go: false, row, result: { kind: 'abandoned', status: 'abandoned' } };
       case 'not_dispatchable':
-        return { go: false, result: { kind: 'abandoned', status: row.status } };
+        return { go: false, row, result: { kind: 'abandoned', status: row.status } };
       case 'sending':
-        return { go: false, result: { kind: 'uncertain', reason: `an earlier attempt (${row.dispatchAttempt}) sent add and recorded no answer`, answer: null } };
+        return { go: false, row, result: { kind: 'uncertain', reason: `an earlier attempt (${row.dispatchAttempt}) sent add and recorded no answer`, answer: null } };
       case 'send':
         return { go: true, row: { ...row, dispatchAttempt: row.dispatchAttempt + 1 } };
     }
@@ -360,7 +361,7 @@ export function createOrderActivities(deps: EngineDeps) {
       const log = activityLogger(deps);
       const claim = await claimDispatch(orderId);
       if (!claim.go) {
-        if (claim.result.kind === 'placed') await wakeProviderSync(deps, (await orders.getOrder(orderId))!.providerId);
+        if (claim.result.kind === 'placed') await wakeProviderSync(deps, claim.row.providerId);
         log.info('dispatch: nothing sent', { orderId, result: claim.result.kind });
         return claim.result;
       }

@@ -108,7 +108,7 @@ function isClosing(type: number | null | undefined): boolean {
  * (debugMode: true, the calling thread); false gives the threaded VM. Should an SDK ignore it, the
  * replay is the same, only on the calling thread.
  */
-export function threadedReplayOptions(bundle: WorkflowBundle, replayName: string): ReplayWorkerOptions {
+function threadedReplayOptions(bundle: WorkflowBundle, replayName: string): ReplayWorkerOptions {
   return { workflowBundle: bundle, replayName, debugMode: false } as ReplayWorkerOptions;
 }
 
