@@ -2,7 +2,7 @@
 // ports), an order placed with exactly what its printed curl line says, then Ctrl-C and a clean exit.
 // A second start on the same data directory keeps the demo key and data.
 //
-// The child is the start script under tsx, as `npm start` runs it, without npm itself: after Ctrl-C npm
+// The child is the start script under node with tsx's loader, as `npm start` runs it, without npm itself: after Ctrl-C npm
 // reports the interrupt as its own exit status whatever the script does, and the script's status is
 // what this test checks. It runs in its own process group and gets SIGINT as a terminal's Ctrl-C sends it.
 import { spawn } from 'node:child_process';
@@ -40,8 +40,9 @@ function startEngine(dataDir: string): Started {
   delete env.DATABASE_URL;
   delete env.TEMPORAL_ADDRESS;
   const startScript = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).scripts.start;
-  expect(startScript).toBe('tsx scripts/start.ts');
-  const child = spawn(process.execPath, [TSX_CLI, 'scripts/start.ts'], {
+  // Node itself with tsx as a loader: no relay between a supervisor's SIGTERM and the engine.
+  expect(startScript).toBe('node --import tsx scripts/start.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: REPO_ROOT,
     env,
     detached: true,
