@@ -46,11 +46,14 @@ export const PROVIDER_TIMEOUT_MS = 800;
 
 /**
  * The provider sync's pacing in the simulation: months of orders with the engine's 15 s..5 min rounds
- * would be ~100,000 rounds per provider (and a round after every dispatch's wake). Rounds every 2..6 h
- * keep the run in minutes (each round is an instant the skipped clock stops at, with its workflow
- * tasks and activity); what the sync does per round is unchanged.
+ * would be ~100,000 rounds per provider (and a round after every dispatch's wake). Each round is an
+ * instant the skipped clock stops at, with its workflow tasks, its activity and the signals it sends,
+ * so the simulation polls every 6 h, all providers at the same instants (alignMs: 00, 06, 12 and 18 h
+ * UTC): one step every 6 h for the three syncs instead of one per provider every 2 to 6 h. An order
+ * is seen by a round at most 6 h after it reached its provider, well within the 24 h start window.
+ * What the sync does per round is unchanged.
  */
-export const SYNC_POLICY = { minIntervalMs: 2 * 3_600_000, maxIntervalMs: 6 * 3_600_000, wakeMinGapMs: 2 * 3_600_000, idleEndMs: 12 * 3_600_000 };
+export const SYNC_POLICY = { minIntervalMs: 6 * 3_600_000, maxIntervalMs: 6 * 3_600_000, wakeMinGapMs: 6 * 3_600_000, idleEndMs: 12 * 3_600_000, alignMs: 6 * 3_600_000 };
 
 export interface World {
   env: TestWorkflowEnvironment;

@@ -21,6 +21,14 @@ export interface ProviderSyncPolicy {
   maxHistoryEvents: number;
   /** End the workflow when the provider has had no order to follow for this long (a 'wake' restarts it). */
   idleEndMs: number;
+  /**
+   * Rounds start on whole multiples of this (epoch ms, workflow time): a sleep ends at the multiple
+   * nearest to where it would have ended (so up to alignMs/2 sooner or later, never at once). The
+   * syncs of several providers then poll at the same instants. 0: no rounding. On a skipped clock
+   * (the simulation) each distinct instant is a step the whole engine waits through, so three
+   * providers polling at one instant cost one step instead of three.
+   */
+  alignMs: number;
 }
 
 export const DEFAULT_PROVIDER_SYNC_POLICY: Readonly<ProviderSyncPolicy> = Object.freeze({
@@ -33,6 +41,7 @@ export const DEFAULT_PROVIDER_SYNC_POLICY: Readonly<ProviderSyncPolicy> = Object
   roundsPerRun: 100,
   maxHistoryEvents: 2_000,
   idleEndMs: 60 * 60_000,
+  alignMs: 0,
 });
 
 export function resolvePolicy(overrides: Partial<ProviderSyncPolicy> | undefined): ProviderSyncPolicy {
@@ -42,6 +51,7 @@ export function resolvePolicy(overrides: Partial<ProviderSyncPolicy> | undefined
   };
   (['maxOrders', 'minIntervalMs', 'maxIntervalMs', 'roundsPerRun', 'maxHistoryEvents', 'idleEndMs'] as const).forEach(positive);
   if (!(p.growthFactor >= 1)) throw new RangeError(`provider sync policy: growthFactor must be >= 1, got ${p.growthFactor}`);
+  if (!(Number.isFinite(p.alignMs) && p.alignMs >= 0)) throw new RangeError(`provider sync policy: alignMs must be >= 0, got ${p.alignMs}`);
   if (!(p.wakeMinGapMs >= 0)) throw new RangeError(`provider sync policy: wakeMinGapMs must be >= 0, got ${p.wakeMinGapMs}`);
   if (p.maxIntervalMs < p.minIntervalMs) throw new RangeError('provider sync policy: maxIntervalMs < minIntervalMs');
   p.maxOrders = Math.floor(p.maxOrders);
@@ -108,4 +118,15 @@ export function shouldEnd(idleSinceMs: number | null, nowMs: number, wakePending
 export function wakeDelayMs(lastRoundStartedMs: number | null, nowMs: number, policy: ProviderSyncPolicy): number {
   if (lastRoundStartedMs === null) return 0;
   return Math.max(0, lastRoundStartedMs + policy.wakeMinGapMs - nowMs);
+}
+
+/**
+ * A sleep of `sleepMs` from `nowMs`, moved to end on the whole multiple of alignMs nearest to its end,
+ * or the first one after `nowMs` (unchanged when alignMs is 0).
+ */
+export function alignedSleepMs(nowMs: number, sleepMs: number, alignMs: number): number {
+  if (alignMs <= 0) return sleepMs;
+  const nearest = Math.round((nowMs + sleepMs) / alignMs) * alignMs;
+  const end = nearest > nowMs ? nearest : (Math.floor(nowMs / alignMs) + 1) * alignMs;
+  return end - nowMs;
 }

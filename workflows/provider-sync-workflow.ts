@@ -29,6 +29,7 @@ import {
 } from '@temporalio/workflow';
 import type { PollProviderRoundResult, ProviderSyncActivities } from '../activities/provider-sync-activities';
 import {
+  alignedSleepMs,
   nextIdleSince,
   nextIntervalMs,
   resolvePolicy,
@@ -183,11 +184,13 @@ export async function providerSyncWorkflow(input: ProviderSyncInput): Promise<Pr
     }
 
     state.phase = 'sleeping';
-    state.sleepingUntilMs = Date.now() + state.intervalMs;
-    const woken = await condition(() => wakePending, state.intervalMs);
+    // alignedSleepMs: unchanged without policy.alignMs (histories of earlier runs replay as before).
+    const sleepMs = alignedSleepMs(Date.now(), state.intervalMs, policy.alignMs);
+    state.sleepingUntilMs = Date.now() + sleepMs;
+    const woken = await condition(() => wakePending, sleepMs);
     if (woken) {
       // Rounds stay at least wakeMinGapMs apart: a burst of dispatches makes one round.
-      const delay = wakeDelayMs(state.lastRoundStartedMs, Date.now(), policy);
+      const delay = alignedSleepMs(Date.now(), wakeDelayMs(state.lastRoundStartedMs, Date.now(), policy), policy.alignMs);
       if (delay > 0) await sleep(delay);
     }
 

@@ -1,5 +1,6 @@
 /** The provider sync's pacing rules (pure). */
 import {
+  alignedSleepMs,
   DEFAULT_PROVIDER_SYNC_POLICY,
   nextIdleSince,
   nextIntervalMs,
@@ -68,7 +69,22 @@ describe('idle end and wake spacing', () => {
     expect(wakeDelayMs(1_000, 9_000, policy)).toBe(0);
   });
 
+  it('alignMs ends a sleep on the nearest multiple of it, never at once; syncs that polled apart then wake together; 0 leaves it', () => {
+    expect(DEFAULT_PROVIDER_SYNC_POLICY.alignMs).toBe(0);
+    expect(alignedSleepMs(1_234, 15_000, 0)).toBe(15_000);
+    const hour = 3_600_000;
+    expect(alignedSleepMs(12 * hour + 60_000, 2 * hour, 6 * hour)).toBe(6 * hour - 60_000); // 14:01 → nearest 12:00 is past: 18:00
+    expect(alignedSleepMs(10 * hour + 60_000, 2 * hour, 6 * hour)).toBe(2 * hour - 60_000); // 12:01 → 12:00 (sooner)
+    expect(alignedSleepMs(10 * hour, 7 * hour, 6 * hour)).toBe(8 * hour); // 17:00 → 18:00
+    expect(alignedSleepMs(10 * hour, 10 * hour, 6 * hour)).toBe(8 * hour); // 20:00 → 18:00 (sooner)
+    expect(alignedSleepMs(12 * hour, 6 * hour, 6 * hour)).toBe(6 * hour); // on a multiple already
+    // Three syncs that finished their rounds minutes apart sleep until the same instant.
+    const ends = [12 * hour + 5_000, 12 * hour + 60_000, 12 * hour + 7 * 60_000].map((now) => now + alignedSleepMs(now, 6 * hour, 6 * hour));
+    expect(new Set(ends)).toEqual(new Set([18 * hour]));
+  });
+
   it('refuses nonsense settings', () => {
+    expect(() => resolvePolicy({ alignMs: -1 })).toThrow(RangeError);
     expect(() => resolvePolicy({ minIntervalMs: 0 })).toThrow(RangeError);
     expect(() => resolvePolicy({ minIntervalMs: 60_000, maxIntervalMs: 1_000 })).toThrow(RangeError);
     expect(() => resolvePolicy({ growthFactor: 0.5 })).toThrow(RangeError);

@@ -229,6 +229,33 @@ describe('providerSyncWorkflow', () => {
     await stop(again);
   });
 
+  it('with alignMs, two providers whose syncs polled 8 s apart sleep until the same multiple of it and poll there together', async () => {
+    const alignMs = 10 * 60_000;
+    const policy = { alignMs };
+    const [a, b] = [await seedCatalogue(db.prisma, sim.sim), await seedCatalogue(db.prisma, sim.sim)];
+    await seedOrders(db.prisma, sim.sim, a, { count: 1, linkPrefix: 'align-a' });
+    await seedOrders(db.prisma, sim.sim, b, { count: 1, linkPrefix: 'align-b' });
+    // Just past a multiple, so that both rounds' 15 s sleeps round to the next one whatever the date.
+    const now = await temporal.env.currentTimeMs();
+    await temporal.env.sleep(alignMs - (now % alignMs) + 1_000);
+    const first = await wake(a.providerId, policy);
+    await temporal.env.sleep(8_000);
+    const second = await wake(b.providerId, policy);
+    const [sleepingA, sleepingB] = [await afterRounds(first, 1), await afterRounds(second, 1)];
+    expect(sleepingB.lastRoundStartedMs! - sleepingA.lastRoundStartedMs!).toBeGreaterThanOrEqual(8_000);
+    expect(sleepingA.sleepingUntilMs! % alignMs).toBe(0);
+    expect(sleepingB.sleepingUntilMs).toBe(sleepingA.sleepingUntilMs);
+
+    await temporal.env.sleep(sleepingA.sleepingUntilMs! - (await temporal.env.currentTimeMs()) + 1_000);
+    const [againA, againB] = [await afterRounds(first, 2), await afterRounds(second, 2)];
+    for (const again of [againA, againB]) {
+      expect(again.lastRoundStartedMs! - sleepingA.sleepingUntilMs!).toBeGreaterThanOrEqual(0);
+      expect(again.lastRoundStartedMs! - sleepingA.sleepingUntilMs!).toBeLessThan(1_000);
+    }
+    await stop(first);
+    await stop(second);
+  });
+
   it('every history fetched above replays against the workflow code', async () => {
     expect(collected.length).toBeGreaterThanOrEqual(8);
     for (const { workflowId, history } of collected) {
