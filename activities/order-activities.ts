@@ -287,6 +287,21 @@ export function createOrderActivities(deps: EngineDeps) {
     });
   }
 
+  /**
+   * Which of these upstream orders of a provider are already ours: another order's current one, or
+   * a run of an engine drip-feed (order_runs keeps every run's; the orders row only the one in flight).
+   */
+  async function upstreamOrdersHeld(providerId: number, ids: string[], orderId: number): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const held = await prisma.$queryRaw<Array<{ id: string }>>`
+      SELECT provider_order_id AS id FROM orders
+       WHERE provider_id = ${providerId} AND provider_order_id = ANY(${ids}) AND id <> ${orderId}
+      UNION
+      SELECT r.provider_order_id FROM order_runs r JOIN orders o ON o.id = r.order_id
+       WHERE o.provider_id = ${providerId} AND r.provider_order_id = ANY(${ids})`;
+    return new Set(held.map((h) => h.id));
+  }
+
   return {
     /**
      * Placement's first step (R-ONE-ACTIVE-PER-LINK, R-BLOCKED, R-BALANCE): insert the order row with
@@ -425,8 +440,9 @@ export function createOrderActivities(deps: EngineDeps) {
 
     /**
      * Reconciles an uncertain dispatch with the provider's `orders_by_link`: upstream orders for the
-     * link that no other order of ours holds are candidates. One → attached; none → the add did not
-     * land, the fence is reset for a new dispatch; several → support decides.
+     * link that none of ours holds (another order, or any run of an engine drip-feed, this order's
+     * earlier runs included) are candidates. One → attached; none → the add did not land, the fence
+     * is reset for a new dispatch; several → support decides.
      */
     async findUpstreamOrder(orderId: number): Promise<FindUpstreamResult> {
       const log = activityLogger(deps);
@@ -442,11 +458,7 @@ export function createOrderActivities(deps: EngineDeps) {
       const upstream = await client.findOrdersByLink(row.link);
       if (upstream === null) return { kind: 'unsupported' };
       const ids = upstream.map((o) => o.providerOrderId);
-      const taken = ids.length === 0 ? [] : await prisma.order.findMany({
-        where: { providerId: row.providerId, providerOrderId: { in: ids }, id: { not: orderId } },
-        select: { providerOrderId: true },
-      });
-      const takenIds = new Set(taken.map((t) => t.providerOrderId));
+      const takenIds = await upstreamOrdersHeld(row.providerId, ids, orderId);
       const candidates = ids.filter((id) => !takenIds.has(id));
       log.info('dispatch reconcile: orders_by_link', { orderId, upstream: ids, candidates });
       if (candidates.length > 1) return { kind: 'ambiguous', candidates };

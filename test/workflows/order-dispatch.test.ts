@@ -233,6 +233,36 @@ describe('the dispatch fence (orders.dispatch_state)', () => {
     expect(addCalls(link2)).toBe(0);
   });
 
+  it('orders_by_link never attaches an upstream order that a run of an engine drip-feed holds to a later order on the same link (seen in the simulation: seed 42, 3,000 orders / 18 days)', async () => {
+    const acts = createOrderActivities(engine.deps);
+    const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('WARN') });
+    const link = engine.uniqueLink('reconcile-drip-run');
+    const newOrder = async (tag: string) => {
+      const created = await engine.deps.orders.createOrder({
+        workflowId: `reconcile-${tag}-${link}`, userId: engine.seed.userId, serviceId: engine.seed.serviceIds.followers, providerId: engine.seed.providerId,
+        link, linkKey: link, quantity: 100, rate: '0.90000', charge: '0.09000', refillKind: 'none', cancelable: true,
+      });
+      if (!created.ok) throw new Error('unreachable');
+      await engine.prisma.order.update({ where: { id: created.order.id }, data: { status: 'pending' } });
+      return created.order.id;
+    };
+    // A drip-feed's first run reached the provider; its upstream order is kept in order_runs, and the
+    // orders row moved on (between runs it points at none), then the feed finished.
+    const feed = await newOrder('feed');
+    const run = await env.run(acts.dispatchOrder, feed);
+    if (run.kind !== 'placed') throw new Error(`expected placed, got ${run.kind}`);
+    await engine.prisma.orderRun.create({ data: { orderId: feed, runIndex: 1, quantity: 100, providerOrderId: run.providerOrderId, status: 'completed' } });
+    await engine.prisma.order.update({ where: { id: feed }, data: { providerOrderId: null, status: 'completed' } });
+
+    // A later order on the link whose add the provider never recorded (an attempt died mid-call).
+    const later = await newOrder('later');
+    await engine.prisma.order.update({ where: { id: later }, data: { dispatchState: 'sending', dispatchAttempt: 1 } });
+    expect(await env.run(acts.findUpstreamOrder, later)).toEqual({ kind: 'none' });
+    // Not attached, and the fence reopened for a dispatch of its own.
+    expect(await engine.prisma.order.findUniqueOrThrow({ where: { id: later } })).toMatchObject({ providerOrderId: null, dispatchState: null });
+    expect(engine.simulator.state.calls('orders_by_link').filter((c) => c.link === link)).toHaveLength(1);
+  });
+
   it('R-SUBSTITUTE: switchService holds the same fence: refused while an add may be in flight, placed when one landed, then moves the row once', async () => {
     const acts = createOrderActivities(engine.deps);
     const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('WARN') });
