@@ -288,8 +288,9 @@ export function createOrderActivities(deps: EngineDeps) {
   }
 
   /**
-   * Which of these upstream orders of a provider are already ours: another order's current one, or
-   * a run of an engine drip-feed (order_runs keeps every run's; the orders row only the one in flight).
+   * Which of these upstream orders of a provider are already ours: another order's current one, a
+   * run of an engine drip-feed (order_runs keeps every run's; the orders row only the one in flight),
+   * or one a move left behind (moved_upstream_orders).
    */
   async function upstreamOrdersHeld(providerId: number, ids: string[], orderId: number): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
@@ -298,7 +299,10 @@ export function createOrderActivities(deps: EngineDeps) {
        WHERE provider_id = ${providerId} AND provider_order_id = ANY(${ids}) AND id <> ${orderId}
       UNION
       SELECT r.provider_order_id FROM order_runs r JOIN orders o ON o.id = r.order_id
-       WHERE o.provider_id = ${providerId} AND r.provider_order_id = ANY(${ids})`;
+       WHERE o.provider_id = ${providerId} AND r.provider_order_id = ANY(${ids})
+      UNION
+      SELECT provider_order_id FROM moved_upstream_orders
+       WHERE provider_id = ${providerId} AND provider_order_id = ANY(${ids})`;
     return new Set(held.map((h) => h.id));
   }
 
@@ -440,8 +444,8 @@ export function createOrderActivities(deps: EngineDeps) {
 
     /**
      * Reconciles an uncertain dispatch with the provider's `orders_by_link`: upstream orders for the
-     * link that none of ours holds (another order, or any run of an engine drip-feed, this order's
-     * earlier runs included) are candidates. One → attached; none → the add did not land, the fence
+     * link that none of ours holds (another order, any run of an engine drip-feed, this order's
+     * earlier runs included, or one a move left) are candidates. One → attached; none → the add did not land, the fence
      * is reset for a new dispatch; several → support decides.
      */
     async findUpstreamOrder(orderId: number): Promise<FindUpstreamResult> {
@@ -490,7 +494,7 @@ export function createOrderActivities(deps: EngineDeps) {
     /**
      * R-SUBSTITUTE: the row goes to another service and provider with the quantity still owed; the
      * dispatch fence and the sync's bookkeeping start afresh, so the next dispatch sends to the new
-     * provider and the old upstream order is no longer followed.
+     * provider and the old upstream order is no longer followed (moved_upstream_orders keeps it).
      */
     async switchService(orderId: number, input: SwitchServiceInput): Promise<SwitchResult> {
       const result = await prisma.$transaction(async (tx) => {
@@ -502,6 +506,13 @@ export function createOrderActivities(deps: EngineDeps) {
           return { kind: 'placed' as const, providerOrderId: row.providerOrderId };
         }
         if (row.providerOrderId === null && row.dispatchState === 'sending') return { kind: 'uncertain' as const };
+        if (row.providerOrderId !== null) {
+          // The row forgets the old upstream order; this keeps it out of later reconciles on the link.
+          await tx.movedUpstreamOrder.createMany({
+            data: [{ orderId, providerId: row.providerId, providerOrderId: row.providerOrderId }],
+            skipDuplicates: true,
+          });
+        }
         await tx.order.update({
           where: { id: orderId },
           data: {

@@ -89,7 +89,7 @@ const models = readSchema();
 it('reads every model of schema.prisma', () => {
   expect(models.map((m) => m.name)).toEqual([
     'User', 'ApiKey', 'Provider', 'Service', 'Order', 'LedgerEntry', 'Refill', 'IdempotencyRecord', 'AuditRecord',
-    'ConsoleSession', 'OrderRun',
+    'ConsoleSession', 'OrderRun', 'MovedUpstreamOrder',
   ]);
 });
 

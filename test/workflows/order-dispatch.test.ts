@@ -249,7 +249,7 @@ describe('the dispatch fence (orders.dispatch_state)', () => {
     // A drip-feed's first run reached the provider; its upstream order is kept in order_runs, and the
     // orders row moved on (between runs it points at none), then the feed finished.
     const feed = await newOrder('feed');
-    const run = await env.run(acts.dispatchOrder, feed);
+    const run = (await env.run(acts.dispatchOrder, feed)) as DispatchResult;
     if (run.kind !== 'placed') throw new Error(`expected placed, got ${run.kind}`);
     await engine.prisma.orderRun.create({ data: { orderId: feed, runIndex: 1, quantity: 100, providerOrderId: run.providerOrderId, status: 'completed' } });
     await engine.prisma.order.update({ where: { id: feed }, data: { providerOrderId: null, status: 'completed' } });
@@ -261,6 +261,38 @@ describe('the dispatch fence (orders.dispatch_state)', () => {
     // Not attached, and the fence reopened for a dispatch of its own.
     expect(await engine.prisma.order.findUniqueOrThrow({ where: { id: later } })).toMatchObject({ providerOrderId: null, dispatchState: null });
     expect(engine.simulator.state.calls('orders_by_link').filter((c) => c.link === link)).toHaveLength(1);
+  });
+
+  it('R-SUBSTITUTE: orders_by_link never attaches the upstream order a move left at the old provider to a later order on the same link', async () => {
+    const acts = createOrderActivities(engine.deps);
+    const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('WARN') });
+    const link = engine.uniqueLink('reconcile-moved');
+    const newOrder = async (tag: string) => {
+      const created = await engine.deps.orders.createOrder({
+        workflowId: `reconcile-${tag}-${link}`, userId: engine.seed.userId, serviceId: engine.seed.serviceIds.followers, providerId: engine.seed.providerId,
+        link, linkKey: link, quantity: 100, rate: '0.90000', charge: '0.09000', refillKind: 'none', cancelable: true,
+      });
+      if (!created.ok) throw new Error('unreachable');
+      await engine.prisma.order.update({ where: { id: created.order.id }, data: { status: 'pending' } });
+      return created.order.id;
+    };
+    // Sent to the first provider, then moved to the other one once its upstream order stopped.
+    const moved = await newOrder('moved');
+    const first = (await env.run(acts.dispatchOrder, moved)) as DispatchResult;
+    if (first.kind !== 'placed') throw new Error(`expected placed, got ${first.kind}`);
+    const to = { serviceId: engine.seed.serviceIds.followersNoLookup, providerId: engine.seed.noLookupProviderId, quantity: 100 };
+    expect(await env.run(acts.switchService, moved, { ...to, fromProviderOrderId: first.providerOrderId })).toEqual({ kind: 'switched' });
+    expect(await env.run(acts.switchService, moved, { ...to, fromProviderOrderId: first.providerOrderId })).toEqual({ kind: 'switched' }); // a retry
+    expect(await engine.prisma.movedUpstreamOrder.findMany({ where: { orderId: moved } })).toMatchObject([
+      { providerId: engine.seed.providerId, providerOrderId: first.providerOrderId },
+    ]);
+    await engine.prisma.order.update({ where: { id: moved }, data: { status: 'completed' } });
+
+    // A later order on the link at the first provider, whose add that provider never recorded.
+    const later = await newOrder('later');
+    await engine.prisma.order.update({ where: { id: later }, data: { dispatchState: 'sending', dispatchAttempt: 1 } });
+    expect(await env.run(acts.findUpstreamOrder, later)).toEqual({ kind: 'none' });
+    expect(await engine.prisma.order.findUniqueOrThrow({ where: { id: later } })).toMatchObject({ providerOrderId: null, dispatchState: null });
   });
 
   it('R-SUBSTITUTE: switchService holds the same fence: refused while an add may be in flight, placed when one landed, then moves the row once', async () => {
