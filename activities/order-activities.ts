@@ -445,8 +445,8 @@ export function createOrderActivities(deps: EngineDeps) {
     /**
      * Reconciles an uncertain dispatch with the provider's `orders_by_link`: upstream orders for the
      * link that none of ours holds (another order, any run of an engine drip-feed, this order's
-     * earlier runs included, or one a move left) are candidates. One → attached; none → the add did not land, the fence
-     * is reset for a new dispatch; several → support decides.
+     * earlier runs included, or one a move left) are candidates. One → attached; none → the add did
+     * not land, the fence is reset for a new dispatch; several → support decides.
      */
     async findUpstreamOrder(orderId: number): Promise<FindUpstreamResult> {
       const log = activityLogger(deps);
