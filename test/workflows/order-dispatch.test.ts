@@ -192,6 +192,17 @@ describe('ambiguous add (the provider may or may not have the order)', () => {
   });
 });
 
+/** A pending orders row on the first provider's followers service, with no workflow (activity tests). */
+async function pendingOrder(link: string, tag: string): Promise<number> {
+  const created = await engine.deps.orders.createOrder({
+    workflowId: `reconcile-${tag}-${link}`, userId: engine.seed.userId, serviceId: engine.seed.serviceIds.followers, providerId: engine.seed.providerId,
+    link, linkKey: link, quantity: 100, rate: '0.90000', charge: '0.09000', refillKind: 'none', cancelable: true,
+  });
+  if (!created.ok) throw new Error('unreachable');
+  await engine.prisma.order.update({ where: { id: created.order.id }, data: { status: 'pending' } });
+  return created.order.id;
+}
+
 describe('the dispatch fence (orders.dispatch_state)', () => {
   it('an attempt that finds "sending" (an earlier attempt died mid-call) sends nothing and answers uncertain', async () => {
     const acts = createOrderActivities(engine.deps);
@@ -237,15 +248,7 @@ describe('the dispatch fence (orders.dispatch_state)', () => {
     const acts = createOrderActivities(engine.deps);
     const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('WARN') });
     const link = engine.uniqueLink('reconcile-drip-run');
-    const newOrder = async (tag: string) => {
-      const created = await engine.deps.orders.createOrder({
-        workflowId: `reconcile-${tag}-${link}`, userId: engine.seed.userId, serviceId: engine.seed.serviceIds.followers, providerId: engine.seed.providerId,
-        link, linkKey: link, quantity: 100, rate: '0.90000', charge: '0.09000', refillKind: 'none', cancelable: true,
-      });
-      if (!created.ok) throw new Error('unreachable');
-      await engine.prisma.order.update({ where: { id: created.order.id }, data: { status: 'pending' } });
-      return created.order.id;
-    };
+    const newOrder = (tag: string) => pendingOrder(link, tag);
     // A drip-feed's first run reached the provider; its upstream order is kept in order_runs, and the
     // orders row moved on (between runs it points at none), then the feed finished.
     const feed = await newOrder('feed');
@@ -267,15 +270,7 @@ describe('the dispatch fence (orders.dispatch_state)', () => {
     const acts = createOrderActivities(engine.deps);
     const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('WARN') });
     const link = engine.uniqueLink('reconcile-moved');
-    const newOrder = async (tag: string) => {
-      const created = await engine.deps.orders.createOrder({
-        workflowId: `reconcile-${tag}-${link}`, userId: engine.seed.userId, serviceId: engine.seed.serviceIds.followers, providerId: engine.seed.providerId,
-        link, linkKey: link, quantity: 100, rate: '0.90000', charge: '0.09000', refillKind: 'none', cancelable: true,
-      });
-      if (!created.ok) throw new Error('unreachable');
-      await engine.prisma.order.update({ where: { id: created.order.id }, data: { status: 'pending' } });
-      return created.order.id;
-    };
+    const newOrder = (tag: string) => pendingOrder(link, tag);
     // Sent to the first provider, then moved to the other one once its upstream order stopped.
     const moved = await newOrder('moved');
     const first = (await env.run(acts.dispatchOrder, moved)) as DispatchResult;
