@@ -192,10 +192,10 @@ describe('ambiguous add (the provider may or may not have the order)', () => {
   });
 });
 
-/** A pending orders row on the first provider's followers service, with no workflow (activity tests). */
+/** A pending orders row (workflow id `<tag>-<link>`) on the first provider's followers service, with no workflow: for activity tests. */
 async function pendingOrder(link: string, tag: string): Promise<number> {
   const created = await engine.deps.orders.createOrder({
-    workflowId: `reconcile-${tag}-${link}`, userId: engine.seed.userId, serviceId: engine.seed.serviceIds.followers, providerId: engine.seed.providerId,
+    workflowId: `${tag}-${link}`, userId: engine.seed.userId, serviceId: engine.seed.serviceIds.followers, providerId: engine.seed.providerId,
     link, linkKey: link, quantity: 100, rate: '0.90000', charge: '0.09000', refillKind: 'none', cancelable: true,
   });
   if (!created.ok) throw new Error('unreachable');
@@ -203,18 +203,24 @@ async function pendingOrder(link: string, tag: string): Promise<number> {
   return created.order.id;
 }
 
+/**
+ * A later order on the link whose add the provider never recorded (an attempt died mid-call): the
+ * reconcile finds no upstream order of its own, attaches nothing, and reopens its fence.
+ */
+async function expectLostAddFindsNone(acts: ReturnType<typeof createOrderActivities>, env: MockActivityEnvironment, link: string): Promise<void> {
+  const later = await pendingOrder(link, 'reconcile-later');
+  await engine.prisma.order.update({ where: { id: later }, data: { dispatchState: 'sending', dispatchAttempt: 1 } });
+  expect(await env.run(acts.findUpstreamOrder, later)).toEqual({ kind: 'none' });
+  expect(await engine.prisma.order.findUniqueOrThrow({ where: { id: later } })).toMatchObject({ providerOrderId: null, dispatchState: null });
+}
+
 describe('the dispatch fence (orders.dispatch_state)', () => {
   it('an attempt that finds "sending" (an earlier attempt died mid-call) sends nothing and answers uncertain', async () => {
     const acts = createOrderActivities(engine.deps);
     const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('WARN') });
     const link = engine.uniqueLink('fence');
-    const created = await engine.deps.orders.createOrder({
-      workflowId: `fence-${link}`, userId: engine.seed.userId, serviceId: engine.seed.serviceIds.followers, providerId: engine.seed.providerId,
-      link, linkKey: link, quantity: 100, rate: '0.90000', charge: '0.09000', refillKind: 'none', cancelable: true,
-    });
-    if (!created.ok) throw new Error('unreachable');
-    const id = created.order.id;
-    await engine.prisma.order.update({ where: { id }, data: { status: 'pending', dispatchState: 'sending', dispatchAttempt: 1 } });
+    const id = await pendingOrder(link, 'fence');
+    await engine.prisma.order.update({ where: { id }, data: { dispatchState: 'sending', dispatchAttempt: 1 } });
 
     expect(await env.run(acts.dispatchOrder, id)).toMatchObject({ kind: 'uncertain' });
     expect(await env.run(acts.abandonDispatch, id)).toEqual({ kind: 'uncertain' });
@@ -231,16 +237,11 @@ describe('the dispatch fence (orders.dispatch_state)', () => {
     // Once abandoned (a cancel closed the fence), nothing is ever sent for an order; the status is
     // left to the workflow's finish(), which refunds before the row goes final.
     const link2 = engine.uniqueLink('fence-closed');
-    const other = await engine.deps.orders.createOrder({
-      workflowId: `fence-${link2}`, userId: engine.seed.userId, serviceId: engine.seed.serviceIds.followers, providerId: engine.seed.providerId,
-      link: link2, linkKey: link2, quantity: 100, rate: '0.90000', charge: '0.09000', refillKind: 'none', cancelable: true,
-    });
-    if (!other.ok) throw new Error('unreachable');
-    await engine.prisma.order.update({ where: { id: other.order.id }, data: { status: 'pending' } });
-    expect(await env.run(acts.abandonDispatch, other.order.id)).toEqual({ kind: 'abandoned' });
-    expect(await env.run(acts.abandonDispatch, other.order.id)).toEqual({ kind: 'abandoned' }); // a retry
-    expect(await engine.prisma.order.findUniqueOrThrow({ where: { id: other.order.id } })).toMatchObject({ status: 'pending', dispatchState: 'abandoned', finishedAt: null });
-    expect(await env.run(acts.dispatchOrder, other.order.id)).toEqual({ kind: 'abandoned', status: 'abandoned' });
+    const other = await pendingOrder(link2, 'fence');
+    expect(await env.run(acts.abandonDispatch, other)).toEqual({ kind: 'abandoned' });
+    expect(await env.run(acts.abandonDispatch, other)).toEqual({ kind: 'abandoned' }); // a retry
+    expect(await engine.prisma.order.findUniqueOrThrow({ where: { id: other } })).toMatchObject({ status: 'pending', dispatchState: 'abandoned', finishedAt: null });
+    expect(await env.run(acts.dispatchOrder, other)).toEqual({ kind: 'abandoned', status: 'abandoned' });
     expect(addCalls(link2)).toBe(0);
   });
 
@@ -248,21 +249,15 @@ describe('the dispatch fence (orders.dispatch_state)', () => {
     const acts = createOrderActivities(engine.deps);
     const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('WARN') });
     const link = engine.uniqueLink('reconcile-drip-run');
-    const newOrder = (tag: string) => pendingOrder(link, tag);
     // A drip-feed's first run reached the provider; its upstream order is kept in order_runs, and the
     // orders row moved on (between runs it points at none), then the feed finished.
-    const feed = await newOrder('feed');
+    const feed = await pendingOrder(link, 'reconcile-feed');
     const run = (await env.run(acts.dispatchOrder, feed)) as DispatchResult;
     if (run.kind !== 'placed') throw new Error(`expected placed, got ${run.kind}`);
     await engine.prisma.orderRun.create({ data: { orderId: feed, runIndex: 1, quantity: 100, providerOrderId: run.providerOrderId, status: 'completed' } });
     await engine.prisma.order.update({ where: { id: feed }, data: { providerOrderId: null, status: 'completed' } });
 
-    // A later order on the link whose add the provider never recorded (an attempt died mid-call).
-    const later = await newOrder('later');
-    await engine.prisma.order.update({ where: { id: later }, data: { dispatchState: 'sending', dispatchAttempt: 1 } });
-    expect(await env.run(acts.findUpstreamOrder, later)).toEqual({ kind: 'none' });
-    // Not attached, and the fence reopened for a dispatch of its own.
-    expect(await engine.prisma.order.findUniqueOrThrow({ where: { id: later } })).toMatchObject({ providerOrderId: null, dispatchState: null });
+    await expectLostAddFindsNone(acts, env, link);
     expect(engine.simulator.state.calls('orders_by_link').filter((c) => c.link === link)).toHaveLength(1);
   });
 
@@ -270,9 +265,8 @@ describe('the dispatch fence (orders.dispatch_state)', () => {
     const acts = createOrderActivities(engine.deps);
     const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('WARN') });
     const link = engine.uniqueLink('reconcile-moved');
-    const newOrder = (tag: string) => pendingOrder(link, tag);
     // Sent to the first provider, then moved to the other one once its upstream order stopped.
-    const moved = await newOrder('moved');
+    const moved = await pendingOrder(link, 'reconcile-moved');
     const first = (await env.run(acts.dispatchOrder, moved)) as DispatchResult;
     if (first.kind !== 'placed') throw new Error(`expected placed, got ${first.kind}`);
     const to = { serviceId: engine.seed.serviceIds.followersNoLookup, providerId: engine.seed.noLookupProviderId, quantity: 100 };
@@ -284,24 +278,16 @@ describe('the dispatch fence (orders.dispatch_state)', () => {
     await engine.prisma.order.update({ where: { id: moved }, data: { status: 'completed' } });
 
     // A later order on the link at the first provider, whose add that provider never recorded.
-    const later = await newOrder('later');
-    await engine.prisma.order.update({ where: { id: later }, data: { dispatchState: 'sending', dispatchAttempt: 1 } });
-    expect(await env.run(acts.findUpstreamOrder, later)).toEqual({ kind: 'none' });
-    expect(await engine.prisma.order.findUniqueOrThrow({ where: { id: later } })).toMatchObject({ providerOrderId: null, dispatchState: null });
+    await expectLostAddFindsNone(acts, env, link);
   });
 
   it('R-SUBSTITUTE: switchService holds the same fence: refused while an add may be in flight, placed when one landed, then moves the row once', async () => {
     const acts = createOrderActivities(engine.deps);
     const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('WARN') });
     const link = engine.uniqueLink('fence-move');
-    const created = await engine.deps.orders.createOrder({
-      workflowId: `fence-${link}`, userId: engine.seed.userId, serviceId: engine.seed.serviceIds.followers, providerId: engine.seed.providerId,
-      link, linkKey: link, quantity: 100, rate: '0.90000', charge: '0.09000', refillKind: 'none', cancelable: true,
-    });
-    if (!created.ok) throw new Error('unreachable');
-    const id = created.order.id;
+    const id = await pendingOrder(link, 'fence');
     const to = { serviceId: engine.seed.serviceIds.followersNoLookup, providerId: engine.seed.noLookupProviderId, quantity: 60 };
-    await engine.prisma.order.update({ where: { id }, data: { status: 'pending', dispatchState: 'sending', dispatchAttempt: 1 } });
+    await engine.prisma.order.update({ where: { id }, data: { dispatchState: 'sending', dispatchAttempt: 1 } });
     expect(await env.run(acts.switchService, id, { ...to, fromProviderOrderId: null })).toEqual({ kind: 'uncertain' });
 
     await engine.prisma.order.update({ where: { id }, data: { dispatchState: 'answered', providerOrderId: '777', upstreamStatus: 'in_progress' } });
