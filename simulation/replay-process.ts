@@ -4,7 +4,7 @@
  * now or at the end is the same check). The drive is a chain of short steps that leaves part of the
  * machine idle; this process takes that idle part instead of the minutes the end would spend.
  * It replays on its own thread, without the per-call watchdog that bounds nothing there
- * (unbounded-vm-timeouts.ts). Started by early-replay.ts (fork, with an IPC channel) with:
+ * (unbounded-vm-timeouts.ts) and without the SDK's per-promise stack capture (no-stack-capture.ts). Started by early-replay.ts (fork, with an IPC channel) with:
  *   SIM_TEMPORAL_ADDRESS, SIM_BUNDLE_PATH (the workflow code the worker runs), SIM_REPLAY_POLL_MS.
  * Messages: → { type: 'finish' }  ← { type: 'done', results: Array<[runId, workflowId, error | null]> }
  */
@@ -14,6 +14,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { closedRunsQuery, RunsSeen } from './replay-feed';
 import { requiredEnv } from './required-env';
+import { dropPromiseStackCapture } from './no-stack-capture';
 import { dropUnboundedVmTimeouts } from './unbounded-vm-timeouts';
 import type { ClosedRun } from './replay-feed';
 
@@ -65,8 +66,10 @@ async function main(): Promise<void> {
     }
   }
   // On this process's own thread (the SDK's replay default, debugMode: the sandbox calls' timeout
-  // bounds nothing), without Node's watchdog thread per call: a third less CPU per run.
+  // bounds nothing), without Node's watchdog thread per call: a third less CPU per run; and without
+  // the SDK's per-promise stack capture, which no replay asks for.
   dropUnboundedVmTimeouts();
+  dropPromiseStackCapture();
   const options = { workflowBundle: { code }, replayName: 'simulation-during-drive' };
   const replaying = (async () => {
     // The SDK names each result's run (the runs are replayed one at a time, in the feed's order).

@@ -10,8 +10,9 @@
  * default) passes 4294967295 ms, 49 days: a bound no replay reaches, so dropping it changes nothing
  * but the cost. Calls with a real bound (a normal worker's 5 s) keep it and their watchdog.
  *
- * Only the simulation's replay process installs this (it replays on its calling thread, apart from
- * the engine); the engine's worker keeps the SDK's deadlock detector as it is.
+ * Only the simulation installs this: its replay process (on its calling thread) and its worker
+ * process (in every thread, lean-sandbox-preload.ts, with the worker created with that same
+ * "no timeout"); the engine's worker keeps the SDK's deadlock detector as it is.
  */
 import vm from 'node:vm';
 

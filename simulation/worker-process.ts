@@ -3,7 +3,8 @@
  * mid-activity included) and start a new one. Started by world.ts with:
  *   SIM_DATABASE_URL, SIM_TEMPORAL_ADDRESS, SIM_BUNDLE_PATH (bundled workflow code),
  *   SIM_PROVIDER_TIMEOUT_MS, SIM_SYNC_POLICY (JSON: the provider sync's pacing for simulated months).
- * Prints "ready" on stdout once the worker polls.
+ * Prints "ready" on stdout once the worker polls. Started with lean-sandbox-preload.ts preloaded:
+ * the workflow sandbox runs without the SDK's deadlock watchdog and stack capture.
  */
 import { readFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
@@ -13,6 +14,7 @@ import { createEngineDeps, signalProviderSyncWake } from '../deps/engine-deps';
 import { createEngineWorker } from '../worker';
 import { grpcCompressionFor } from '../scripts/runtime/grpc-compression';
 import { requiredEnv } from './required-env';
+import { UNBOUNDED_TIMEOUT_MS } from './unbounded-vm-timeouts';
 
 export const WORKER_APPLICATION_NAME = 'sim-worker';
 
@@ -32,7 +34,14 @@ async function main(): Promise<void> {
   });
   // Loopback to the in-memory server: no gzip, as npm start's worker (scripts/runtime/grpc-compression.ts).
   const connection = await NativeConnection.connect({ address, grpcCompression: grpcCompressionFor(address) });
-  const worker = await createEngineWorker({ connection, deps, workflowBundle: { code: await readFile(requiredEnv('SIM_BUNDLE_PATH'), 'utf8') } });
+  const worker = await createEngineWorker({
+    connection,
+    deps,
+    workflowBundle: { code: await readFile(requiredEnv('SIM_BUNDLE_PATH'), 'utf8') },
+    // The SDK's own "no timeout" (its debugMode value): no bound, so no watchdog per sandbox call
+    // once the preload drops it. The drive's stuck check stands in for the deadlock detector.
+    isolateExecutionTimeout: `${2 * UNBOUNDED_TIMEOUT_MS - 1}ms`,
+  });
   const running = worker.run();
   // Our stdin is the simulation's pipe: when the simulation ends (or dies), so does this worker.
   process.stdin.on('end', () => process.exit(0));

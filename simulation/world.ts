@@ -206,9 +206,20 @@ function simCatalogue(scenario: Scenario): SimService[] {
   return [...byId.values()];
 }
 
+/**
+ * Node options of the worker process: TypeScript, and the workflow sandbox without the SDK's
+ * debugging aids (lean-sandbox-preload.ts). `--require`, not `--import`: worker threads inherit
+ * it, so the SDK's workflow thread runs the preload too.
+ */
+export const WORKER_PRELOAD = ['--require', 'tsx/cjs', '--require', join(__dirname, 'lean-sandbox-preload.ts')];
+
 function startWorkerProcess(env: NodeJS.ProcessEnv, log?: (line: string) => void): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'worker-process.ts')], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...WORKER_PRELOAD, join(__dirname, 'worker-process.ts')], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stderr!.on('data', (chunk: Buffer) => log?.(`[worker ${child.pid}] ${chunk.toString().trimEnd()}`));
+  // A worker gone by itself (not a kill of the simulation's) would leave every workflow waiting.
+  child.once('exit', (code, signal) => {
+    if (signal !== 'SIGKILL') log?.(`[worker ${child.pid}] exited (code ${code}, signal ${signal})`);
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     const onData = (chunk: Buffer) => {

@@ -10,6 +10,7 @@
  */
 import { Worker } from '@temporalio/worker';
 import type { NativeConnection, WorkflowBundle } from '@temporalio/worker';
+import type { Duration } from '@temporalio/common';
 import { createActivities } from '../activities';
 import type { EngineDeps } from '../deps/engine-deps';
 import { registerOrderSearchAttributes } from './search-attributes';
@@ -26,6 +27,11 @@ export interface CreateEngineWorkerOptions {
   taskQueue?: string;
   /** Worker identity shown in Temporal (default: the SDK's pid@host). */
   identity?: string;
+  /**
+   * The SDK's deadlock detector: how long one activation may run (default the SDK's 5 s). The
+   * simulation's worker passes the SDK's "no timeout" (simulation/lean-sandbox-preload.ts).
+   */
+  isolateExecutionTimeout?: Duration;
 }
 
 export async function createEngineWorker(options: CreateEngineWorkerOptions): Promise<Worker> {
@@ -43,6 +49,7 @@ export async function createEngineWorker(options: CreateEngineWorkerOptions): Pr
     ...code,
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.isolateExecutionTimeout !== undefined ? { isolateExecutionTimeout: options.isolateExecutionTimeout } : {}),
   });
 }
 
