@@ -56,6 +56,7 @@ function print(report: SimulationReport): void {
   out(`  replay             ${f.temporal.replayedHistories} runs, ${f.temporal.replayedDuringDrive} of them during the drive (closed runs, at the lowest CPU priority)`);
   out(`  faults             ${JSON.stringify(f.faults)}`);
   out(`  API answers        ${JSON.stringify(f.answers)}`);
+  out(`  not sent           ${JSON.stringify(Object.fromEntries(Object.entries(f.eventsWithoutOrder).map(([kind, orders]) => [kind, orders.length])))} (calls about orders whose placement was refused)`);
   out(`  wall time          ${f.wallSeconds.total.toFixed(1)} s (setup ${f.wallSeconds.setup.toFixed(1)}, drive ${f.wallSeconds.drive.toFixed(1)} = ${JSON.stringify(f.driveWallSeconds)}, checks ${f.wallSeconds.checks.toFixed(1)}); ${f.simulatedDays.toFixed(1)} simulated days`);
   for (const o of report.failingOrders) {
     out();

@@ -35,6 +35,8 @@ export interface DriveResult {
   journal: Map<number, JournalLine[]>;
   /** Answers by event kind and HTTP status: "place 201" → count. */
   answers: Record<string, number>;
+  /** Calls about an order that were not sent because the API never gave it an id (its placement was refused): kind → scenario order indexes. */
+  withoutOrder: Record<string, number[]>;
   faults: { kills: number; terminatedConnections: number; outages: number };
   /** Contradictions seen while driving (e.g. one Idempotency-Key, two orders). */
   anomalies: string[];
@@ -59,6 +61,7 @@ export async function drive(world: World, api: ApiClient, scenario: Scenario, ca
     orderIds: new Map(),
     journal: new Map(),
     answers: {},
+    withoutOrder: {},
     faults: { kills: 0, terminatedConnections: 0, outages: 0 },
     anomalies: [],
     startedAt,
@@ -66,7 +69,7 @@ export async function drive(world: World, api: ApiClient, scenario: Scenario, ca
     wallMs: { skipping: 0, acting: 0, faults: 0 },
     samples: [],
   };
-  const ctx: Ctx = { world, api, scenario, cast, result, startedAt, forcedBack: new Set() };
+  const ctx: Ctx = { world, api, scenario, cast, result, startedAt, forcedBack: new Set(), placing: new Map() };
   const progress = startProgress(ctx, options.progress);
   profile = process.env.SIM_PROFILE ? startSkipProfile(world.temporal) : null;
   skipStart = startedAt;
@@ -88,7 +91,9 @@ export async function drive(world: World, api: ApiClient, scenario: Scenario, ca
           batch.map((e) => async () => {
             const label = `${e.kind}#${'order' in e ? e.order : ''}`;
             pending.add(label);
+            const started = Date.now();
             await perform(ctx, e);
+            if (profile) callLog.push({ kind: e.kind, ms: Date.now() - started });
             pending.delete(label);
           }),
           CONCURRENCY,
@@ -124,6 +129,7 @@ export async function drive(world: World, api: ApiClient, scenario: Scenario, ca
     while (inFlight.size > 0) await skipTo(world, world.now() + 10 * MINUTE);
     result.samples.push({ at: world.now() - startedAt, counts: await countByStatus(world) });
     result.simulatedMs = world.now() - startedAt;
+    anomaliesOfCallsNotSent(result);
   } catch (error) {
     // A stuck clock ends the drive, not the run: the books and the replay still say what they can,
     // and the anomaly names what held the clock.
@@ -137,6 +143,7 @@ export async function drive(world: World, api: ApiClient, scenario: Scenario, ca
       for (const line of profile.report()) process.stderr.write(`${line}\n`);
       const slow = skipLog.filter((s) => s.wallMs > 1000);
       process.stderr.write(`batches: ${actLog.length}, ${actLog.filter((ms) => ms >= PATIENCE_MS).length} waited the full patience; acting p50 ${actLog.sort((a, b) => a - b)[Math.floor(actLog.length / 2)]} ms\n`);
+      for (const line of callTimes(callLog)) process.stderr.write(`${line}\n`);
       process.stderr.write(`skips: ${skipLog.length}, ${slow.length} over 1 s real (${(slow.reduce((n, s) => n + s.wallMs, 0) / 1000).toFixed(1)} s)\n`);
     }
   }
@@ -152,6 +159,8 @@ interface Ctx {
   startedAt: number;
   /** Upstream orders whose status answers were forced back to Pending (forced forward again later). */
   forcedBack: Set<number>;
+  /** Scenario order index → its placement call (settled), for the calls about that order. */
+  placing: Map<number, Promise<void>>;
 }
 
 /** What the driver is doing now (shown on the progress line: a stuck run says where). */
@@ -161,6 +170,19 @@ let profile: SkipProfile | null = null;
 let skipStart = 0;
 const skipLog: Array<{ simMs: number; wallMs: number }> = [];
 const actLog: number[] = [];
+/** Each call's real duration by event kind (SIM_PROFILE): which calls make a batch wait. */
+const callLog: Array<{ kind: string; ms: number }> = [];
+
+/** Per event kind: calls, p50 / p95 / max ms, and their sum, biggest sum first. */
+export function callTimes(log: ReadonlyArray<{ kind: string; ms: number }>): string[] {
+  const byKind = new Map<string, number[]>();
+  for (const { kind, ms } of log) byKind.set(kind, [...(byKind.get(kind) ?? []), ms]);
+  const at = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return [...byKind]
+    .map(([kind, times]) => ({ kind, sorted: [...times].sort((a, b) => a - b), sum: times.reduce((n, ms) => n + ms, 0) }))
+    .sort((a, b) => b.sum - a.sum)
+    .map(({ kind, sorted, sum }) => `calls ${kind}: ${sorted.length}, p50 ${at(sorted, 0.5)} ms, p95 ${at(sorted, 0.95)} ms, max ${sorted[sorted.length - 1]} ms, sum ${(sum / 1000).toFixed(1)} s`);
+}
 
 /** A skip that takes longer than this in real time means the clock is stuck (SIM_STUCK_SECONDS). */
 const STUCK_MS = Number(process.env.SIM_STUCK_SECONDS ?? 300) * 1000;
@@ -191,6 +213,19 @@ async function skipTo(world: World, at: number): Promise<void> {
   skipLog.push({ simMs: wait, wallMs: Date.now() - t });
   if (profile && Date.now() - t > 1000) process.stderr.write(`\nslow skip at day ${((at - skipStart) / 86_400_000).toFixed(2)}: ${wait / 60_000} min in ${((Date.now() - t) / 1000).toFixed(1)} s: ${profile.lastSkip()}\n`);
   doing = 'acting';
+}
+
+/**
+ * A call about an order is left out only when the order was never placed (its placement refused);
+ * one left out for an order that has an id went out too early (before its placement's answer), and
+ * the world did less than its scenario says.
+ */
+function anomaliesOfCallsNotSent(result: DriveResult): void {
+  for (const [kind, orders] of Object.entries(result.withoutOrder)) {
+    for (const order of orders) {
+      if (result.orderIds.has(order)) result.anomalies.push(`order #${order} (${result.orderIds.get(order)}): a ${kind} was not sent, as if the order had no id`);
+    }
+  }
 }
 
 /** Faults run alone, between the calls before and after them. */
@@ -231,6 +266,19 @@ function tally(ctx: Ctx, kind: string, answer: ApiAnswer | { status: string | nu
 async function perform(ctx: Ctx, e: SimEvent): Promise<void> {
   doing = e.kind;
   try {
+    if (e.kind === 'place' && !e.repeat) {
+      const placing = performOne(ctx, e);
+      ctx.placing.set(e.order, placing.catch(() => undefined));
+      return await placing;
+    }
+    // A cancel a minute after the placement falls in the placement's group, whose calls go out at
+    // once: it waits for the placement's answer (it needs the order's id), then goes out at the
+    // same instant, as a reseller's cancel right after the order does. A repeat of the placement
+    // does not wait: two identical requests in flight together is the point of it.
+    if ('order' in e && e.kind !== 'place') {
+      await ctx.placing.get(e.order);
+      if (!ctx.result.orderIds.has(e.order)) return void (ctx.result.withoutOrder[e.kind] ??= []).push(e.order);
+    }
     await performOne(ctx, e);
   } catch (error) {
     // A call that failed at the transport (the API's database connection was cut, ...): people retry later.

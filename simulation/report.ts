@@ -19,6 +19,8 @@ export interface Figures {
   providerCalls: { total: number; failedByOutage: number; byAction: Record<string, number>; perOrder: Stats };
   temporal: { eventsPerOrder: Stats; actionsPerOrder: Stats; activityFailures: number; replayedHistories: number; replayedDuringDrive: number };
   answers: Record<string, number>;
+  /** Calls about orders the API never gave an id (placement refused), not sent: kind → scenario order indexes. */
+  eventsWithoutOrder: Record<string, number[]>;
   faults: { kills: number; terminatedConnections: number; outages: number; workerStarts: number };
   /** Where the drive's wall time went: skipping time (the engine working), API calls, faults. */
   driveWallSeconds: { skipping: number; acting: number; faults: number };

@@ -132,6 +132,7 @@ async function figures(
     providerCalls: { total: calls.total, failedByOutage: calls.failed, byAction: calls.byAction, perOrder: stats(perOrder) },
     temporal: { eventsPerOrder: stats(all.map((f) => f.events)), actionsPerOrder: stats(all.map((f) => f.actions)), activityFailures: all.reduce((n, f) => n + f.activityFailures, 0), replayedHistories: replay.replayed, replayedDuringDrive: replay.replayedDuringDrive },
     answers: driven.answers,
+    eventsWithoutOrder: driven.withoutOrder,
     faults: { ...driven.faults, workerStarts: world.workerStarts },
     driveWallSeconds: { skipping: driven.wallMs.skipping / 1000, acting: driven.wallMs.acting / 1000, faults: driven.wallMs.faults / 1000 },
     simulatedDays: driven.simulatedMs / DAY,
