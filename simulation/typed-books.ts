@@ -100,7 +100,9 @@ const isRunFinal = (run: RunRow) => run.status === 'completed' || run.status ===
  * A drip-feed the engine runs: each run's refund is the charge of its undelivered part (R-PARTIAL,
  * R-AUTO-CANCEL, R-CANCEL-FULL; key `order-<id>:refund:run-<n>`; the rounding carried over the feed,
  * so the parts add up to exactly the rule on the undelivered total), the runs a cancel stopped before
- * they were sent are refunded together (`:unsent`), support's full cancel gives back the rest
+ * they were sent are refunded together (`:unsent`; a run the cancel stopped while its dispatch was
+ * in flight and never placed keeps its row, canceled, with no upstream order and nothing refunded
+ * on it, and counts among them), support's full cancel gives back the rest
  * (`:support`). Once the order is final every part is refunded; its status follows what the runs
  * delivered (completed: all, canceled: none, so the whole charge back; partial otherwise), unless
  * support canceled it.
@@ -110,7 +112,10 @@ export function checkDripFeedRefunds(o: MoneyRow, fail: (message: string) => voi
   const prefix = `order-${o.id}:refund`;
   const parts = new Map<string, string>();
   const runDue = (run: RunRow) => partialRefund(o.charge, o.quantity, run.quantity - runDelivered(run));
-  const unsentUnits = Math.max(drip.runs - o.runs.length, 0) * drip.quantityPerRun;
+  const hasRunEntry = (run: RunRow) => o.refundEntries.some((e) => e.key === `${prefix}:run-${run.index}`);
+  const stoppedBeforeSent = (run: RunRow) => run.status === 'canceled' && run.providerOrderId === null && decimal(run.refunded).isZero() && !hasRunEntry(run);
+  const sentRuns = o.runs.filter((r) => !stoppedBeforeSent(r));
+  const unsentUnits = Math.max(drip.runs - sentRuns.length, 0) * drip.quantityPerRun;
   const unsentDue = partialRefund(o.charge, o.quantity, unsentUnits);
   // The engine carries the rounding over the feed (domain/drip-feed.ts carriedPartRefund): a part may
   // get its own rounded-down amount plus less than 0.00001 for each part settled before it.
@@ -139,11 +144,11 @@ export function checkDripFeedRefunds(o: MoneyRow, fail: (message: string) => voi
     if (!sum.eq(decimal(o.charge))) fail(`canceled by support with a full refund: refunded ${o.refundSum} of ${o.charge}`);
     return;
   }
-  for (const r of o.runs) {
+  for (const r of sentRuns) {
     if (!isRunFinal(r)) fail(`run ${r.index} is still ${r.status} after the order ended ${o.status}`);
     else if (!decimal(runDue(r)).isZero() && !parts.has(`:run-${r.index}`)) fail(`run ${r.index} ended ${r.status}: its refund ${runDue(r)} was never posted`);
   }
-  if (!decimal(unsentDue).isZero() && !parts.has(':unsent')) fail(`${drip.runs - o.runs.length} runs were never sent: their refund ${unsentDue} was never posted`);
+  if (!decimal(unsentDue).isZero() && !parts.has(':unsent')) fail(`${drip.runs - sentRuns.length} runs were never sent: their refund ${unsentDue} was never posted`);
   const delivered = o.runs.reduce((n, r) => n + runDelivered(r), 0);
   const outcome = delivered >= o.quantity ? 'completed' : delivered === 0 ? 'canceled' : 'partial';
   if (o.status !== outcome) fail(`${o.status}, but its runs delivered ${delivered} of ${o.quantity} (${outcome})`);

@@ -19,6 +19,9 @@ import vm from 'node:vm';
 /** At or above this, a vm timeout is the SDK's "no timeout" (debugMode's 4294967295 ms). */
 export const UNBOUNDED_TIMEOUT_MS = 2 ** 31;
 
+/** The SDK's own "no timeout" for a worker's sandbox calls (what debugMode sets; 49 days). */
+export const SDK_NO_TIMEOUT = '4294967295ms';
+
 const INSTALLED = Symbol.for('smm.unboundedVmTimeoutsDropped');
 
 type RunOptions = vm.RunningScriptOptions | string | undefined;

@@ -14,7 +14,7 @@ import { createEngineDeps, signalProviderSyncWake } from '../deps/engine-deps';
 import { createEngineWorker } from '../worker';
 import { grpcCompressionFor } from '../scripts/runtime/grpc-compression';
 import { requiredEnv } from './required-env';
-import { UNBOUNDED_TIMEOUT_MS } from './unbounded-vm-timeouts';
+import { SDK_NO_TIMEOUT } from './unbounded-vm-timeouts';
 
 export const WORKER_APPLICATION_NAME = 'sim-worker';
 
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     workflowBundle: { code: await readFile(requiredEnv('SIM_BUNDLE_PATH'), 'utf8') },
     // The SDK's own "no timeout" (its debugMode value): no bound, so no watchdog per sandbox call
     // once the preload drops it. The drive's stuck check stands in for the deadlock detector.
-    isolateExecutionTimeout: `${2 * UNBOUNDED_TIMEOUT_MS - 1}ms`,
+    isolateExecutionTimeout: SDK_NO_TIMEOUT,
   });
   const running = worker.run();
   // Our stdin is the simulation's pipe: when the simulation ends (or dies), so does this worker.

@@ -95,6 +95,24 @@ describe('checkDripFeedRefunds', () => {
     ]);
   });
 
+  it("a run a cancel stopped before it was sent keeps its row and is refunded among the runs not sent (seen in the simulation: seed 42, 10,000 orders, order 8097); a run the provider refused is its own part", () => {
+    // Canceled at once while run 1's dispatch was in flight; the provider refused the add, so run 1
+    // was never placed: its row is canceled with no upstream order, and :unsent covers all 4 runs.
+    const stopped = [{ ...run(1, 'canceled', null, '0'), providerOrderId: null }];
+    const whole = [{ key: 'order-7:refund:unsent', amount: '0.40000' }];
+    expect(problems((fail) => checkDripFeedRefunds(drip({ status: 'canceled', runs: stopped, refundEntries: whole, refundSum: '0.40000', remains: 400 }), fail))).toEqual([]);
+    // The same row with only 3 runs' worth among the unsent is caught short.
+    const threeRuns = [{ key: 'order-7:refund:unsent', amount: '0.30000' }];
+    expect(problems((fail) => checkDripFeedRefunds(drip({ status: 'canceled', runs: stopped, refundEntries: threeRuns, refundSum: '0.30000', remains: 400 }), fail))).toEqual([
+      expect.stringContaining('runs not sent (400 units): refunded 0.30000, the rule gives 0.40000'),
+      expect.stringContaining('refunded 0.30000 of its charge 0.40000'),
+    ]);
+    // A run refused by the provider outside a cancel is refunded as its own part (run-1), as before.
+    const refused = [{ ...run(1, 'canceled', null, '0.10000'), providerOrderId: null }];
+    const parts = [{ key: 'order-7:refund:run-1', amount: '0.10000' }, { key: 'order-7:refund:unsent', amount: '0.30000' }];
+    expect(problems((fail) => checkDripFeedRefunds(drip({ status: 'canceled', runs: refused, refundEntries: parts, refundSum: '0.40000', remains: 400 }), fail))).toEqual([]);
+  });
+
   it('catches a feed canceled with nothing delivered that did not get its whole charge back, and a status its runs contradict', () => {
     const none = [run(1, 'canceled', null, '0.10000'), run(2, 'canceled', null, '0.10000')];
     const keys = [{ key: 'order-7:refund:run-1', amount: '0.10000' }, { key: 'order-7:refund:run-2', amount: '0.10000' }, { key: 'order-7:refund:unsent', amount: '0.20000' }];

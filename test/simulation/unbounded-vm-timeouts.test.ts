@@ -2,7 +2,8 @@
 // (simulation/unbounded-vm-timeouts.ts): debugMode's 4294967295 ms is dropped, a real bound is kept
 // and still stops a script that runs past it.
 import vm from 'node:vm';
-import { dropUnboundedVmTimeouts, UNBOUNDED_TIMEOUT_MS, withoutUnboundedTimeout } from '../../simulation/unbounded-vm-timeouts';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { dropUnboundedVmTimeouts, SDK_NO_TIMEOUT, UNBOUNDED_TIMEOUT_MS, withoutUnboundedTimeout } from '../../simulation/unbounded-vm-timeouts';
 
 // node:vm is shared by every test file of this jest worker: put it back as it was.
 const pristine = { scriptRun: vm.Script.prototype.runInContext, run: vm.runInContext };
@@ -10,6 +11,11 @@ afterAll(() => {
   vm.Script.prototype.runInContext = pristine.scriptRun;
   vm.runInContext = pristine.run;
   delete (vm as unknown as Record<symbol, boolean>)[Symbol.for('smm.unboundedVmTimeoutsDropped')];
+});
+
+it("the simulation worker's timeout (the SDK's debugMode value) is one the drop removes", () => {
+  expect(msToNumber(SDK_NO_TIMEOUT)).toBe(4294967295);
+  expect(withoutUnboundedTimeout({ timeout: msToNumber(SDK_NO_TIMEOUT) })).toEqual({});
 });
 
 it('drops a timeout of 2^31 ms or more and keeps every other option; a real bound stays as it is', () => {
