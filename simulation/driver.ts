@@ -174,9 +174,13 @@ const actLog: number[] = [];
 const callLog: Array<{ kind: string; ms: number }> = [];
 
 /** Per event kind: calls, p50 / p95 / max ms, and their sum, biggest sum first. */
-export function callTimes(log: ReadonlyArray<{ kind: string; ms: number }>): string[] {
+function callTimes(log: ReadonlyArray<{ kind: string; ms: number }>): string[] {
   const byKind = new Map<string, number[]>();
-  for (const { kind, ms } of log) byKind.set(kind, [...(byKind.get(kind) ?? []), ms]);
+  for (const { kind, ms } of log) {
+    const times = byKind.get(kind) ?? [];
+    times.push(ms);
+    byKind.set(kind, times);
+  }
   const at = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
   return [...byKind]
     .map(([kind, times]) => ({ kind, sorted: [...times].sort((a, b) => a - b), sum: times.reduce((n, ms) => n + ms, 0) }))
