@@ -4,7 +4,8 @@
  * now or at the end is the same check). The drive is a chain of short steps that leaves part of the
  * machine idle; this process takes that idle part instead of the minutes the end would spend.
  * It replays on its own thread, without the per-call watchdog that bounds nothing there
- * (unbounded-vm-timeouts.ts) and without the SDK's per-promise stack capture (no-stack-capture.ts). Started by early-replay.ts (fork, with an IPC channel) with:
+ * (unbounded-vm-timeouts.ts) and without the SDK's per-promise stack capture (no-stack-capture.ts).
+ * Started by early-replay.ts (fork, with an IPC channel) with:
  *   SIM_TEMPORAL_ADDRESS, SIM_BUNDLE_PATH (the workflow code the worker runs), SIM_REPLAY_POLL_MS.
  * Messages: → { type: 'finish' }  ← { type: 'done', results: Array<[runId, workflowId, error | null]> }
  */
