@@ -67,8 +67,12 @@ export type DispatchResult =
 export type AbandonResult =
   | { kind: 'abandoned' }
   | { kind: 'placed'; providerOrderId: string }
-  /** An attempt is (or was) mid-call: the provider may have the order. */
-  | { kind: 'uncertain' };
+  /**
+   * An attempt is (or was) mid-call: the provider may have the order. `attemptAnswered` is false
+   * while the attempt that sent `add` has recorded nothing (it may still be waiting for the answer),
+   * true once it recorded that the answer was lost.
+   */
+  | { kind: 'uncertain'; attemptAnswered: boolean };
 
 export type FindUpstreamResult =
   | { kind: 'found'; providerOrderId: string }
@@ -200,6 +204,8 @@ interface DispatchRow {
   serviceType: ServiceType;
   providerFields: Record<string, string> | null;
   dripFeed: OrderInput['dripFeed'] | null;
+  /** Whether the attempt numbered dispatchAttempt recorded an answer to its `add` (a lost one included). */
+  attemptAnswered: boolean;
 }
 
 /** The columns of a DispatchRow, from `orders o JOIN services s` (lockOrder, claimDispatch). */
@@ -209,7 +215,8 @@ const DISPATCH_ROW = Prisma.sql`
   COALESCE(o.dispatch_quantity, o.quantity) AS quantity,
   o.service_id AS "serviceId", o.dispatch_quantity AS "dispatchQuantity",
   s.provider_service_id AS "providerServiceId",
-  o.service_type AS "serviceType", o.provider_fields AS "providerFields", o.drip_feed AS "dripFeed"`;
+  o.service_type AS "serviceType", o.provider_fields AS "providerFields", o.drip_feed AS "dripFeed",
+  COALESCE(o.last_provider_answer->>'action' = 'add' AND (o.last_provider_answer->>'attempt')::int = o.dispatch_attempt, false) AS "attemptAnswered"`;
 
 /** claimDispatch's verdict on one attempt: send it, or why not. */
 type DispatchVerdict = 'placed' | 'abandoned' | 'not_dispatchable' | 'sending' | 'send';
@@ -434,7 +441,7 @@ export function createOrderActivities(deps: EngineDeps) {
       return prisma.$transaction(async (tx) => {
         const row = await lockOrder(tx, orderId);
         if (row.providerOrderId !== null) return { kind: 'placed', providerOrderId: row.providerOrderId };
-        if (row.dispatchState === 'sending') return { kind: 'uncertain' };
+        if (row.dispatchState === 'sending') return { kind: 'uncertain', attemptAnswered: row.attemptAnswered };
         if (row.dispatchState !== 'abandoned') {
           await tx.order.update({ where: { id: orderId }, data: { dispatchState: 'abandoned' } });
         }

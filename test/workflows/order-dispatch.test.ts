@@ -223,8 +223,13 @@ describe('the dispatch fence (orders.dispatch_state)', () => {
     await engine.prisma.order.update({ where: { id }, data: { dispatchState: 'sending', dispatchAttempt: 1 } });
 
     expect(await env.run(acts.dispatchOrder, id)).toMatchObject({ kind: 'uncertain' });
-    expect(await env.run(acts.abandonDispatch, id)).toEqual({ kind: 'uncertain' });
+    // Nothing recorded by attempt 1: as far as the row knows it may still be waiting for its answer.
+    expect(await env.run(acts.abandonDispatch, id)).toEqual({ kind: 'uncertain', attemptAnswered: false });
     expect(addCalls(link)).toBe(0);
+    // Once attempt 1 records that its answer was lost, the fence says so (a support cancel stops waiting).
+    const lost = { action: 'add', attempt: 1, kind: 'uncertain', code: 'timeout', at: Date.now() };
+    await engine.prisma.order.update({ where: { id }, data: { lastProviderAnswer: lost } });
+    expect(await env.run(acts.abandonDispatch, id)).toEqual({ kind: 'uncertain', attemptAnswered: true });
 
     // Reconciled as "not there": the fence opens, one new attempt sends once.
     expect(await env.run(acts.findUpstreamOrder, id)).toEqual({ kind: 'none' });

@@ -42,6 +42,12 @@ const bySupport = (mode: CancelRequest['mode'], reason?: string, requestId?: str
   ...(reason !== undefined ? { reason } : {}),
   ...(requestId !== undefined ? { requestId } : {}),
 });
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  for (const until = Date.now() + timeoutMs; !(await check()); ) {
+    if (Date.now() > until) throw new Error('the condition did not come true in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 const refunds = async (orderId: number) =>
   (await engine.prisma.ledgerEntry.findMany({ where: { orderId, kind: 'refund' } })).map((e) => e.amount.toFixed(5));
 
@@ -117,6 +123,26 @@ describe('support cancels whatever the cancel flag (R-CANCEL-FULL) or without a 
     expect(await cancelOrder(engine.client, order.orderId, request)).toEqual(a);
     await engine.handle(order.orderId).result();
     expect(await refunds(order.orderId)).toEqual(['0.90000']);
+  });
+
+  it('R-CANCEL-FULL: support cancels while the add is still waiting for its answer → the order the provider took is kept on the order and asked to be dropped (simulation seed 42, 3,000 orders, order 1454)', async () => {
+    const link = engine.uniqueLink('add-in-flight');
+    // The provider takes the order and answers 1.2 s later, within the engine's 2 s provider timeout.
+    engine.simulator.state.addScenario(link, { add: { respond: 'hang', hangMs: 1_200, times: 1 } });
+    const userId = await engine.newUser('0.90000');
+    const placed = await engine.placeOrder({ userId, link });
+    orderIds.push(placed.orderId);
+    // The attempt is mid-call: the fence says 'sending' and nothing is recorded yet.
+    await waitUntil(async () => (await engine.prisma.order.findUniqueOrThrow({ where: { id: placed.orderId } })).dispatchState === 'sending');
+    expect(await cancelOrder(engine.client, placed.orderId, bySupport('full_refund', 'ordered by mistake'))).toMatchObject({ accepted: true, rule: 'R-CANCEL-FULL' });
+    const final = await engine.handle(placed.orderId).result();
+    const upstream = engine.simulator.state.getOrder(Number(final.providerOrderId));
+    expect(final).toMatchObject({ status: 'canceled', refunded: '0.90000' });
+    expect(upstream).not.toBeNull();
+    expect(upstream!.cancelRequestedAt).not.toBeNull(); // asked to drop it after the refund
+    const row = await engine.prisma.order.findUniqueOrThrow({ where: { id: placed.orderId } });
+    expect(row).toMatchObject({ status: 'canceled', providerOrderId: final.providerOrderId });
+    expect(await refunds(placed.orderId)).toEqual(['0.90000']);
   });
 
   it('a forced cancel of an order with an uncertain dispatch ends it canceled with a full refund', async () => {
