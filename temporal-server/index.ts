@@ -19,6 +19,8 @@ export interface InMemoryTemporalServerOptions {
   port?: number;
   /** Time-skipping as the official test server does it (default true). False: real time only. */
   timeSkipping?: boolean;
+  /** Timers due within this many ms of a time-skipping jump fire at its instant (default 0; clock.ts). */
+  timerSlackMs?: number;
   /** How long an idle long poll waits before answering empty (default 20 s). */
   longPollMs?: number;
   logger?: { warn(message: string): void };
@@ -36,7 +38,7 @@ export async function startInMemoryTemporalServer(
 ): Promise<InMemoryTemporalServer> {
   const logger = options.logger ?? { warn: (message: string) => console.warn(`[temporal-in-memory] ${message}`) };
   const longPollMs = options.longPollMs ?? 20_000;
-  const clock = new VirtualClock({ timeSkipping: options.timeSkipping ?? true });
+  const clock = new VirtualClock({ timeSkipping: options.timeSkipping ?? true, slackMs: options.timerSlackMs });
   const engine = new Engine(clock, new TaskQueues(longPollMs), logger);
 
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 128 * 1024 * 1024 });
