@@ -65,6 +65,13 @@ function print(report: SimulationReport): void {
     for (const l of o.journal) out(l);
     for (const l of o.timeline) out(`  ${l}`);
   }
+  for (const o of report.unsettledOrders) {
+    out();
+    out(`order ${o.orderId} (still active, not a failure):`);
+    for (const p of o.problems) out(`  · ${p}`);
+    for (const l of o.journal) out(l);
+    for (const l of o.timeline) out(`  ${l}`);
+  }
   if (!report.passed) {
     out();
     out(`FAILED with seed ${report.seed}; replay the same scenario: ${report.replay}`);

@@ -2,6 +2,7 @@
  * One simulation run: the scenario from the seed, the world, the drive through simulated time, then
  * the books, the replay and the figures. Returns the report (the caller prints and writes it).
  */
+import { ACTIVE_STATUSES } from '../domain/order-status';
 import { addMoney } from '../domain/money';
 import { fetchAllRuns } from '../observability/history-fetch';
 import { renderTimeline } from '../observability/timeline';
@@ -68,6 +69,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     const t3 = Date.now();
     const passed = checks.every((c) => c.failures.length === 0) && driven.anomalies.length === 0;
     const failingOrders = await describeFailingOrders(world, checks, driven, options.maxFailingOrders ?? 10);
+    const unsettledOrders = await describeUnsettledOrders(world, driven);
     return {
       seed: options.seed,
       orders: scenario.orders.length,
@@ -78,6 +80,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
       anomalies: driven.anomalies,
       figures: await figures(world, scenario.orders.length, orderIds.length, driven, facts, replay, { t0, t1, t2, t3 }),
       failingOrders,
+      unsettledOrders,
       samples: driven.samples,
     };
   } finally {
@@ -153,6 +156,19 @@ function countByRule(rows: Array<{ reason: string | null; n: number }>): Record<
 async function describeFailingOrders(world: World, checks: Array<{ failures: Array<{ orderId?: number; message: string }> }>, driven: DriveResult, max: number): Promise<FailingOrder[]> {
   const problems = new Map<number, string[]>();
   for (const c of checks) for (const f of c.failures) if (f.orderId !== undefined) problems.set(f.orderId, [...(problems.get(f.orderId) ?? []), f.message]);
+  return describeOrders(world, problems, driven, max);
+}
+
+/**
+ * Orders still active when the settle time ran out (not a failure: a provider may stall for good),
+ * with their journals and histories: the simulated days spent waiting on them show in the wall time.
+ */
+async function describeUnsettledOrders(world: World, driven: DriveResult, max = 3): Promise<FailingOrder[]> {
+  const rows = await world.prisma.order.findMany({ where: { status: { in: [...ACTIVE_STATUSES] } }, select: { id: true, status: true }, orderBy: { id: 'asc' } });
+  return describeOrders(world, new Map(rows.map((r) => [r.id, [`still ${r.status} when the settle time ran out`]])), driven, max);
+}
+
+async function describeOrders(world: World, problems: Map<number, string[]>, driven: DriveResult, max: number): Promise<FailingOrder[]> {
   const indexOf = new Map([...driven.orderIds].map(([index, id]) => [id, index]));
   const out: FailingOrder[] = [];
   for (const [orderId, list] of [...problems].slice(0, max)) {
