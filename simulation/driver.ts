@@ -6,7 +6,7 @@
  */
 import { TYPE_SPECS } from '../domain/order-types';
 import { ACTIVE_STATUSES } from '../domain/order-status';
-import { FATES } from './fates';
+import { FATES, fateToken } from './fates';
 import type { ApiAnswer, ApiClient } from './api-client';
 import { createRng } from './prng';
 import { DAY, HOUR, MINUTE } from './scenario';
@@ -119,7 +119,7 @@ export async function drive(world: World, api: ApiClient, scenario: Scenario, ca
       const counts = await countByStatus(world);
       const active = ACTIVE_STATUSES.reduce((n, s) => n + (counts[s] ?? 0), 0);
       result.samples.push({ at: world.now() - startedAt, counts });
-      if (active === 0) break;
+      if (active === 0 || (await onlyNeverEndingLeft(ctx))) break;
       await perform(ctx, { at: world.now() - startedAt, kind: 'support_sweep', pick: ++sweep });
       const t = Date.now();
       await skipTo(world, world.now() + 6 * HOUR);
@@ -230,6 +230,19 @@ function anomaliesOfCallsNotSent(result: DriveResult): void {
       if (result.orderIds.has(order)) result.anomalies.push(`order #${order} (${result.orderIds.get(order)}): a ${kind} was not sent, as if the order had no id`);
     }
   }
+}
+
+/**
+ * Whether every order still active is one nothing will change any more: started at a provider whose
+ * fate delivers nothing and never ends it (the `stall` fate's speed 0: the provider starts it at
+ * last, after 40 days, and leaves it there). Waiting out the settle time for them only burns wall time
+ * (14 simulated days, about 90 s of the default world). A pending one may still be canceled
+ * (R-CANCEL-STALLED), so it keeps the settle going.
+ */
+async function onlyNeverEndingLeft(ctx: Ctx): Promise<boolean> {
+  const active = await ctx.world.prisma.order.findMany({ where: { status: { in: [...ACTIVE_STATUSES] } }, select: { status: true, link: true } });
+  const neverEnding = FATES.filter((f) => f.scenario.speedPerSec === 0 && f.scenario.end === undefined).map((f) => fateToken(f.name));
+  return active.length > 0 && active.every((o) => o.status === 'in_progress' && neverEnding.some((token) => o.link.includes(token)));
 }
 
 /** Faults run alone, between the calls before and after them. */
@@ -462,7 +475,10 @@ async function supportSweep(ctx: Ctx, pick: number): Promise<void> {
     if (!order.stalled && !rng.chance(0.3)) continue;
     const key = cast.users.find((u) => u.id === order.userId)?.key;
     if (!key) continue;
-    const answer = await api.call(key, 'POST', `/orders/${order.id}/cancel`, { requestId: `late-${order.id}`, reason: 'never started' });
+    // A new request each sweep: the engine answers a repeated requestId with its first answer, and
+    // a reseller whose cancel was refused "try again later" sends a new one (with one id for every
+    // sweep, a refusal during an outage was all the order ever got, for 40 days).
+    const answer = await api.call(key, 'POST', `/orders/${order.id}/cancel`, { requestId: `late-${order.id}-${pick}`, reason: 'never started' });
     tally(ctx, 'cancel(late)', answer);
     const index = indexOf.get(order.id);
     if (index !== undefined) note(ctx, index, 'reseller cancels a late order', answer);
