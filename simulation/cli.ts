@@ -50,7 +50,7 @@ function print(report: SimulationReport): void {
   out(`  orders by status   ${JSON.stringify(f.orders.byStatus)} (${f.orders.openInRefillWindow} workflows open in their refill window)`);
   out(`  orders by type     ${Object.entries(f.orders.byType).map(([kind, statuses]) => `${kind} ${JSON.stringify(statuses)}`).join('\n                     ')}`);
   out(`  refunds            ${f.refunds.count}, total ${f.refunds.total}, by rule ${JSON.stringify(f.refunds.byRule)}`);
-  out(`  provider calls     ${f.providerCalls.total} (${f.providerCalls.failedByOutage} in outages), per order ${JSON.stringify(f.providerCalls.perOrder)}, by action ${JSON.stringify(f.providerCalls.byAction)}`);
+  out(`  provider calls     ${f.providerCalls.total} (${f.providerCalls.failedByOutage} in outages), per order ${JSON.stringify(f.providerCalls.perOrder)}, by action ${JSON.stringify(f.providerCalls.byAction)}, given up by the engine's timeout ${JSON.stringify(f.providerCalls.gaveUp)}, answered in ms ${JSON.stringify(f.providerCalls.answerMs)}`);
   out(`  events per order   ${JSON.stringify(f.temporal.eventsPerOrder)}`);
   out(`  Actions per order  ${JSON.stringify(f.temporal.actionsPerOrder)} (Temporal Cloud billing, estimated from the histories)`);
   out(`  replay             ${f.temporal.replayedHistories} runs, ${f.temporal.replayedDuringDrive} of them during the drive (closed runs, at the lowest CPU priority)`);

@@ -37,7 +37,7 @@ export const FATES: readonly Fate[] = [
   { name: 'lost_add', weight: 4, oncePerOrder: true, scenario: { startDelayMs: 30 * MIN, speedPerSec: 0.5, add: { respond: 'empty', times: 1 } } },
   { name: 'lost_add_unrecorded', weight: 2, oncePerOrder: true, scenario: { startDelayMs: 30 * MIN, speedPerSec: 0.5, add: { respond: 'reset', times: 1, record: false } } },
   // Answers after the engine's provider timeout (real milliseconds; see world.ts PROVIDER_TIMEOUT_MS).
-  { name: 'slow_add', weight: 2, oncePerOrder: true, scenario: { startDelayMs: 30 * MIN, speedPerSec: 0.5, add: { respond: 'hang', times: 1, hangMs: 1_300 } } },
+  { name: 'slow_add', weight: 2, oncePerOrder: true, scenario: { startDelayMs: 30 * MIN, speedPerSec: 0.5, add: { respond: 'hang', times: 1, hangMs: 900 } } },
   { name: 'html_502_add', weight: 3, oncePerOrder: true, scenario: { startDelayMs: 30 * MIN, speedPerSec: 0.5, add: { respond: 'http500', times: 1 } } },
   { name: 'html_200_add', weight: 1, oncePerOrder: true, scenario: { startDelayMs: 30 * MIN, speedPerSec: 0.5, add: { respond: 'non_json', times: 1 } } },
   { name: 'add_refused', weight: 2, scenario: { add: { respond: 'error', error: 'private_account' } } },

@@ -16,6 +16,13 @@ export interface ProviderCalls {
   byOrder: Map<string, number>;
   /** "<provider>:<link>" → add calls. */
   addsByLink: Map<string, number>;
+  /**
+   * Calls the engine stopped waiting for before the answer came (its provider timeout), by action:
+   * the `slow_add` fate's on purpose; any other is a call the world made too slow to answer in time.
+   */
+  gaveUp: Record<string, number>;
+  /** Real ms from a call's arrival to its answer, for every call answered in time (outages' 502s aside). */
+  answerMs: number[];
 }
 
 export interface FaultProxy {
@@ -31,15 +38,20 @@ const HTML_502 = '<html><head><title>502 Bad Gateway</title></head><body><center
 
 export async function startFaultProxy(options: { target: string; now: () => number }): Promise<FaultProxy> {
   const downUntil = new Map<string, number>();
-  const calls: ProviderCalls = { total: 0, failed: 0, byAction: {}, byOrder: new Map(), addsByLink: new Map() };
+  const calls: ProviderCalls = { total: 0, failed: 0, byAction: {}, byOrder: new Map(), addsByLink: new Map(), gaveUp: {}, answerMs: [] };
   const server: Server = createServer((req, res) => void handle(req, res));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const match = /^\/p\/([^/]+)(\/api\/v2.*)$/.exec(req.url ?? '');
     if (!match) return void res.writeHead(404).end();
     const [, provider, rest] = match;
+    const arrived = Date.now();
     const body = await readBody(req);
-    count(provider, req.headers['content-type'] ?? '', body);
+    const action = count(provider, req.headers['content-type'] ?? '', body);
+    let ended = false;
+    res.once('close', () => {
+      if (!ended && !res.writableFinished) calls.gaveUp[action] = (calls.gaveUp[action] ?? 0) + 1;
+    });
     if ((downUntil.get(provider) ?? 0) > options.now()) {
       calls.failed++;
       return void res.writeHead(502, { 'content-type': 'text/html' }).end(HTML_502);
@@ -51,14 +63,18 @@ export async function startFaultProxy(options: { target: string; now: () => numb
         body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
       });
       const text = await answer.text();
-      if (!res.destroyed) res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' }).end(text);
+      if (!res.destroyed) {
+        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' }).end(text);
+        calls.answerMs.push(Date.now() - arrived);
+      }
     } catch {
       // The simulator reset the connection (a scenario): do the same.
+      ended = true;
       res.destroy();
     }
   }
 
-  function count(provider: string, contentType: string, body: string): void {
+  function count(provider: string, contentType: string, body: string): string {
     let params: Record<string, unknown> = {};
     try {
       params = contentType.includes('json') ? (JSON.parse(body) as Record<string, unknown>) : Object.fromEntries(new URLSearchParams(body));
@@ -75,6 +91,7 @@ export async function startFaultProxy(options: { target: string; now: () => numb
         for (const id of String(value).split(',')) if (id.trim()) bump(calls.byOrder, `${provider}:${id.trim()}`);
       }
     }
+    return action;
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -132,7 +132,7 @@ async function figures(
   return {
     orders: { planned, placed, byStatus, byType, openInRefillWindow: all.filter((f) => f.open).length },
     refunds: { count: refundRows.reduce((n, r) => n + r.n, 0), total, byRule: countByRule(refundRows) },
-    providerCalls: { total: calls.total, failedByOutage: calls.failed, byAction: calls.byAction, perOrder: stats(perOrder) },
+    providerCalls: { total: calls.total, failedByOutage: calls.failed, byAction: calls.byAction, gaveUp: calls.gaveUp, answerMs: stats(calls.answerMs), perOrder: stats(perOrder) },
     temporal: { eventsPerOrder: stats(all.map((f) => f.events)), actionsPerOrder: stats(all.map((f) => f.actions)), activityFailures: all.reduce((n, f) => n + f.activityFailures, 0), replayedHistories: replay.replayed, replayedDuringDrive: replay.replayedDuringDrive },
     answers: driven.answers,
     eventsWithoutOrder: driven.withoutOrder,
