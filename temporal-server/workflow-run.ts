@@ -37,7 +37,7 @@ export interface PendingQuery {
   query: temporal.api.query.v1.IWorkflowQuery;
   /** What carries the query to a worker right now, if anything. */
   carrier: 'workflow-task' | 'query-task' | null;
-  resolve(result: { answer?: Payloads; error?: string }): void;
+  resolve(result: { answer?: Payloads; error?: string; timedOut?: boolean }): void;
 }
 
 export type UpdateStage = 'admitted' | 'sent' | 'accepted' | 'completed';
