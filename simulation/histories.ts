@@ -87,9 +87,24 @@ async function factsOf(client: Client, orderId: number): Promise<OrderWorkflowFa
     const payload = last!.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
     state = payload ? (defaultPayloadConverter.fromPayload(payload as never) as OrderState) : null;
   } else if (!closed) {
-    state = await client.workflow.getHandle(workflowId).query(stateQuery).catch(() => null);
+    state = await queryState(client, workflowId);
   }
   return { orderId, runs, state, open: !closed, events, actions, activityFailures };
+}
+
+/**
+ * The state query of an open run, asked up to three times: a query task the worker never answers
+ * fails after the server's query-task timeout (temporal-server/queries.ts) and is asked again, where
+ * once the books waited on it for good.
+ */
+async function queryState(client: Client, workflowId: string): Promise<OrderState | null> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.workflow.getHandle(workflowId).query(stateQuery);
+    } catch {
+      if (attempt === 3) return null;
+    }
+  }
 }
 
 function isClosing(type: number | null | undefined): boolean {
