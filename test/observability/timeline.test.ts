@@ -2,7 +2,7 @@
  * The timeline renderer and the history export, on small workflows whose stories are known.
  * (The order's own scripted timeline is proven in test/observability/order-timeline.test.ts.)
  */
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
@@ -81,4 +81,5 @@ it('follows continue-as-new across runs, and every exported run replays against 
     expect(history.events?.length).toBeGreaterThan(3);
     await Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId);
   }
+  await rm(dir, { recursive: true, force: true });
 });

@@ -1,7 +1,7 @@
 // The replay during the drive, from the simulation's side (simulation/early-replay.ts): when its
 // process cannot do the work, finish() answers that nothing was replayed, so the end replays every
 // run instead of trusting a replay that did not happen.
-import { writeFile, mkdtemp } from 'node:fs/promises';
+import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../db/postgres';
@@ -21,4 +21,5 @@ it('a replay process that cannot reach Temporal answers "nothing replayed", and 
   expect(lines.join('\n')).toMatch(/simulation replay process failed/);
   const result = await replay.finish(60_000);
   expect(result.byRunId.size).toBe(0);
+  await rm(dir, { recursive: true, force: true });
 }, 90_000);
