@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ensurePrismaClient } from '../db/generate';
-import type { SimulationReport } from './report';
+import type { FailingOrder, SimulationReport } from './report';
 
 function parse(): { seed: number; orders: number; days: number; kills?: number; out: string } {
   const { values } = parseArgs({
@@ -58,20 +58,15 @@ function print(report: SimulationReport): void {
   out(`  API answers        ${JSON.stringify(f.answers)}`);
   out(`  not sent           ${JSON.stringify(Object.fromEntries(Object.entries(f.eventsWithoutOrder).map(([kind, orders]) => [kind, orders.length])))} (calls about orders whose placement was refused)`);
   out(`  wall time          ${f.wallSeconds.total.toFixed(1)} s (setup ${f.wallSeconds.setup.toFixed(1)}, drive ${f.wallSeconds.drive.toFixed(1)} = ${JSON.stringify(f.driveWallSeconds)}, checks ${f.wallSeconds.checks.toFixed(1)}); ${f.simulatedDays.toFixed(1)} simulated days`);
-  for (const o of report.failingOrders) {
+  const printOrder = (o: FailingOrder, note: string, mark: string) => {
     out();
-    out(`order ${o.orderId}:`);
-    for (const p of o.problems) out(`  ✘ ${p}`);
+    out(`order ${o.orderId}${note}:`);
+    for (const p of o.problems) out(`  ${mark} ${p}`);
     for (const l of o.journal) out(l);
     for (const l of o.timeline) out(`  ${l}`);
-  }
-  for (const o of report.unsettledOrders) {
-    out();
-    out(`order ${o.orderId} (still active, not a failure):`);
-    for (const p of o.problems) out(`  · ${p}`);
-    for (const l of o.journal) out(l);
-    for (const l of o.timeline) out(`  ${l}`);
-  }
+  };
+  for (const o of report.failingOrders) printOrder(o, '', '✘');
+  for (const o of report.unsettledOrders) printOrder(o, ' (still active, not a failure)', '·');
   if (!report.passed) {
     out();
     out(`FAILED with seed ${report.seed}; replay the same scenario: ${report.replay}`);

@@ -15,6 +15,7 @@ import type { Cast } from './setup';
 import type { World } from './world';
 import { clockHolders } from './clock-holders';
 import { startSkipProfile } from './skip-profile';
+import { stats } from './report';
 import type { SkipProfile } from './skip-profile';
 
 /** Events within an hour of simulated time go out together, at the first one's time (one time skip per group). */
@@ -181,11 +182,10 @@ function callTimes(log: ReadonlyArray<{ kind: string; ms: number }>): string[] {
     times.push(ms);
     byKind.set(kind, times);
   }
-  const at = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
   return [...byKind]
-    .map(([kind, times]) => ({ kind, sorted: [...times].sort((a, b) => a - b), sum: times.reduce((n, ms) => n + ms, 0) }))
+    .map(([kind, times]) => ({ kind, count: times.length, ...stats(times), sum: times.reduce((n, ms) => n + ms, 0) }))
     .sort((a, b) => b.sum - a.sum)
-    .map(({ kind, sorted, sum }) => `calls ${kind}: ${sorted.length}, p50 ${at(sorted, 0.5)} ms, p95 ${at(sorted, 0.95)} ms, max ${sorted[sorted.length - 1]} ms, sum ${(sum / 1000).toFixed(1)} s`);
+    .map(({ kind, count, p50, p95, max, sum }) => `calls ${kind}: ${count}, p50 ${p50} ms, p95 ${p95} ms, max ${max} ms, sum ${(sum / 1000).toFixed(1)} s`);
 }
 
 /** A skip that takes longer than this in real time means the clock is stuck (SIM_STUCK_SECONDS). */
@@ -241,9 +241,11 @@ function anomaliesOfCallsNotSent(result: DriveResult): void {
  */
 async function onlyNeverEndingLeft(ctx: Ctx): Promise<boolean> {
   const active = await ctx.world.prisma.order.findMany({ where: { status: { in: [...ACTIVE_STATUSES] } }, select: { status: true, link: true } });
-  const neverEnding = FATES.filter((f) => f.scenario.speedPerSec === 0 && f.scenario.end === undefined).map((f) => fateToken(f.name));
-  return active.length > 0 && active.every((o) => o.status === 'in_progress' && neverEnding.some((token) => o.link.includes(token)));
+  return active.length > 0 && active.every((o) => o.status === 'in_progress' && NEVER_ENDING_TOKENS.some((token) => o.link.includes(token)));
 }
+
+/** The link tokens of the fates whose provider never delivers and never ends the order. */
+const NEVER_ENDING_TOKENS = FATES.filter((f) => f.scenario.speedPerSec === 0 && f.scenario.end === undefined).map((f) => fateToken(f.name));
 
 /** Faults run alone, between the calls before and after them. */
 function splitBarriers(group: SimEvent[]): SimEvent[][] {

@@ -119,8 +119,10 @@ export function renderHtml(r: SimulationReport): string {
   const f = r.figures;
   const rows = r.checks.map((c) => `<tr><td>${c.passed ? '✔' : '✘'}</td><td>${c.name}</td><td>${escape(c.claim)}</td><td>${c.checked}</td><td>${c.failures.length}</td></tr>`).join('');
   const statuses = Object.entries(f.orders.byStatus).map(([s, n]) => `<tr><td>${s}</td><td>${n}</td></tr>`).join('');
-  const failing = r.failingOrders.map((o) => `<h3>order ${o.orderId}</h3><pre>${escape([...o.problems, '', ...o.journal, '', ...o.timeline].join('\n'))}</pre>`).join('');
-  const unsettled = r.unsettledOrders.map((o) => `<h3>order ${o.orderId} (still active, not a failure)</h3><pre>${escape([...o.problems, '', ...o.journal, '', ...o.timeline].join('\n'))}</pre>`).join('');
+  const orderBlocks = (orders: FailingOrder[], note: string) =>
+    orders.map((o) => `<h3>order ${o.orderId}${note}</h3><pre>${escape([...o.problems, '', ...o.journal, '', ...o.timeline].join('\n'))}</pre>`).join('');
+  const failing = orderBlocks(r.failingOrders, '');
+  const unsettled = orderBlocks(r.unsettledOrders, ' (still active, not a failure)');
   return `<!doctype html><html><head><meta charset="utf-8"><title>Simulation seed ${r.seed}: ${r.passed ? 'passed' : 'FAILED'}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto;color:#222}td,th{padding:2px 8px;text-align:left}table{border-collapse:collapse}tr:nth-child(even){background:#f4f4f4}pre{background:#f8f8f8;padding:8px;overflow-x:auto;font-size:12px}</style></head><body>
 <h1>Simulation seed ${r.seed}: ${r.passed ? 'passed' : 'FAILED'}</h1>
