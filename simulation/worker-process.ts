@@ -7,6 +7,7 @@
  * the workflow sandbox runs without the SDK's deadlock watchdog and stack capture.
  */
 import { readFile } from 'node:fs/promises';
+import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createPrisma } from '../db/client';
@@ -15,6 +16,8 @@ import { createEngineWorker } from '../worker';
 import { grpcCompressionFor } from '../scripts/runtime/grpc-compression';
 import { requiredEnv } from './required-env';
 import { SDK_NO_TIMEOUT } from './unbounded-vm-timeouts';
+import { wakeOncePerWindow, wakeWindowMs } from './sync-wake-windows';
+import type { SyncPacing, WakeFn } from './sync-wake-windows';
 
 export const WORKER_APPLICATION_NAME = 'sim-worker';
 
@@ -23,14 +26,14 @@ async function main(): Promise<void> {
   const prisma = createPrisma(requiredEnv('SIM_DATABASE_URL'), { applicationName: WORKER_APPLICATION_NAME });
   const address = requiredEnv('SIM_TEMPORAL_ADDRESS');
   const client = new Client({ connection: await Connection.connect({ address }) });
-  const policy = JSON.parse(requiredEnv('SIM_SYNC_POLICY')) as object;
+  const policy = JSON.parse(requiredEnv('SIM_SYNC_POLICY')) as SyncPacing;
   const deps = createEngineDeps(prisma, client, {
     providerTimeoutMs: Number(requiredEnv('SIM_PROVIDER_TIMEOUT_MS')),
     // No coalescing: its window is real time, and on the skipped clock hours pass within it (the
     // provider's sync could end idle before the trailing wake).
     wakeCoalesceMs: 0,
     // The sync paced for simulated months (see world.ts SYNC_POLICY); otherwise as the engine wakes it.
-    wakeProviderSync: (providerId) => signalProviderSyncWake(client, providerId, policy),
+    wakeProviderSync: onTemporalsClock((providerId) => signalProviderSyncWake(client, providerId, policy), policy),
   });
   // Loopback to the in-memory server: no gzip, as npm start's worker (scripts/runtime/grpc-compression.ts).
   const connection = await NativeConnection.connect({ address, grpcCompression: grpcCompressionFor(address) });
@@ -48,6 +51,26 @@ async function main(): Promise<void> {
   process.stdin.resume();
   process.stdout.write('ready\n');
   await running;
+}
+
+/** One wake per provider per window of the sync's pacing, on Temporal's clock (sync-wake-windows.ts). */
+function onTemporalsClock(send: WakeFn, pacing: SyncPacing): WakeFn {
+  const windowMs = wakeWindowMs(pacing);
+  return windowMs === null ? send : wakeOncePerWindow(send, windowMs, temporalNowOfActivity);
+}
+
+/**
+ * Temporal's (skipped) clock as the calling activity sees it: when its attempt was scheduled (an
+ * activity in flight holds the skipped clock, so that is now). A local activity's time is the
+ * worker's own clock, not Temporal's: null, as outside an activity.
+ */
+function temporalNowOfActivity(): number | null {
+  try {
+    const { info } = Context.current();
+    return info.isLocal ? null : info.currentAttemptScheduledTimestampMs;
+  } catch {
+    return null;
+  }
 }
 
 if (require.main === module) {
