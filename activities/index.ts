@@ -4,6 +4,7 @@
  */
 import type { EngineDeps } from '../deps/engine-deps';
 import { createDripFeedActivities } from './drip-feed-activities';
+import { heartbeatingAll } from './heartbeat-while-running';
 import { createOrderActivities } from './order-activities';
 import { createProviderSyncActivities } from './provider-sync-activities';
 import { createRefillActivities } from './refill-activities';
@@ -11,9 +12,11 @@ import { createRecoveryActivities } from '../recovery/recovery-activities';
 
 export function createActivities(deps: EngineDeps) {
   return {
-    ...createOrderActivities(deps),
-    ...createDripFeedActivities(deps),
-    ...createRefillActivities(deps),
+    // The order's activities heartbeat while they run (their options set a 10 s heartbeat timeout);
+    // the sync's round heartbeats after each batch itself.
+    ...heartbeatingAll(createOrderActivities(deps)),
+    ...heartbeatingAll(createDripFeedActivities(deps)),
+    ...heartbeatingAll(createRefillActivities(deps)),
     ...createProviderSyncActivities(deps),
     ...createRecoveryActivities(deps),
   };

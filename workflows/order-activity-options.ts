@@ -26,8 +26,16 @@ export const DISPATCH_RETRY = {
   maximumInterval: '30m',
   scheduleToClose: '24h',
 } as const;
+/**
+ * Every activity below heartbeats while it runs (activities/heartbeat-while-running.ts): a worker that
+ * dies mid-activity is noticed after this, not after the start-to-close timeout, and the next attempt
+ * goes to another worker.
+ */
+export const HEARTBEAT_TIMEOUT = '10s';
+
 export const dispatching = proxyActivities<OrderActivities>({
   startToCloseTimeout: '1m',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   scheduleToCloseTimeout: DISPATCH_RETRY.scheduleToClose,
   retry: {
     initialInterval: DISPATCH_RETRY.initialInterval,
@@ -40,12 +48,14 @@ export const dispatching = proxyActivities<OrderActivities>({
 /** Reconciliation and fences: idempotent, retried until they answer. */
 export const reconciling = proxyActivities<OrderActivities>({
   startToCloseTimeout: '1m',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '10m', nonRetryableErrorTypes: ['OrderMissing'] },
 });
 
 /** A user waits for the answer to a cancel: bounded. */
 export const canceling = proxyActivities<OrderActivities>({
   startToCloseTimeout: '1m',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   scheduleToCloseTimeout: '10m',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['OrderMissing'] },
 });
@@ -53,12 +63,14 @@ export const canceling = proxyActivities<OrderActivities>({
 /** Money: the ledger's idempotency key makes every retry the same one entry. */
 export const paying = proxyActivities<OrderActivities>({
   startToCloseTimeout: '30s',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 
 /** A refill request: the user waits for the answer (the provider's `refill` included), so bounded. */
 export const refilling = proxyActivities<RefillActivities>({
   startToCloseTimeout: '1m',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   scheduleToCloseTimeout: '10m',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['OrderMissing'] },
 });

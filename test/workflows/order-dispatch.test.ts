@@ -37,7 +37,11 @@ it('dispatch: the provider takes the order; its id is recorded on the order and 
   const row = await engine.prisma.order.findUniqueOrThrow({ where: { id: placed.orderId } });
   expect(row).toMatchObject({ providerOrderId: String(upstream[0]!.id), dispatchState: 'answered', dispatchAttempt: 1 });
   expect(engine.wakes).toContain(engine.seed.providerId);
-  await engine.history(placed.orderId);
+  const history = await engine.history(placed.orderId);
+  // Scheduled with a 10 s heartbeat timeout (it heartbeats while it runs): a worker that dies
+  // mid-dispatch is noticed then, not at the minute of its start-to-close timeout.
+  const scheduled = history.events!.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'dispatchOrder');
+  expect(Number(scheduled?.activityTaskScheduledEventAttributes?.heartbeatTimeout?.seconds)).toBe(10);
 });
 
 it('R-AUTO-CANCEL: the provider refuses the order (bad link) → canceled with a full refund, exactly once', async () => {
