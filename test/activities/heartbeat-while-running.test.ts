@@ -13,7 +13,7 @@ async function heartbeatsOf(info: Partial<{ heartbeatTimeoutMs: number; isLocal:
     await sleep(workMs);
     return `done ${name}`;
   }, 50);
-  const result = await env.run(activity, 'order-1');
+  const result = (await env.run(activity, 'order-1')) as string;
   // Nothing after the end: the interval is cleared.
   await sleep(150);
   return { count, result };
