@@ -7,7 +7,7 @@
  * milliseconds costs nothing; a local activity, or one scheduled without a heartbeat timeout (an
  * older history's), sends none.
  */
-import { Context } from '@temporalio/activity';
+import { activityContext } from './activity-context';
 
 /** Below the 10 s heartbeat timeout, with the SDK's throttle (80 % of that timeout) on top. */
 export const HEARTBEAT_EVERY_MS = 3_000;
@@ -16,7 +16,7 @@ type AsyncFn = (...args: never[]) => Promise<unknown>;
 
 export function heartbeatWhileRunning<F extends AsyncFn>(fn: F, everyMs = HEARTBEAT_EVERY_MS): F {
   const wrapped = async (...args: Parameters<F>) => {
-    const ctx = activityContext();
+    const ctx = activityContext(); // null outside an activity (a test, a script): nothing to heartbeat
     if (!ctx || ctx.info.isLocal || !ctx.info.heartbeatTimeoutMs) return fn(...args);
     const timer = setInterval(() => ctx.heartbeat(), everyMs);
     try {
@@ -31,12 +31,4 @@ export function heartbeatWhileRunning<F extends AsyncFn>(fn: F, everyMs = HEARTB
 /** Every function of `activities`, heartbeating while it runs. */
 export function heartbeatingAll<T extends Record<string, AsyncFn>>(activities: T, everyMs = HEARTBEAT_EVERY_MS): T {
   return Object.fromEntries(Object.entries(activities).map(([name, fn]) => [name, heartbeatWhileRunning(fn, everyMs)])) as T;
-}
-
-function activityContext(): Context | null {
-  try {
-    return Context.current();
-  } catch {
-    return null; // called outside an activity (a test, a script): nothing to heartbeat
-  }
 }

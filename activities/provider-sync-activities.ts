@@ -30,7 +30,8 @@
  * order workflow treats a repeated ProviderUpdate as no change).
  */
 import { syncBatchSize, syncChanges, syncRoundSeconds } from '../observability/metrics';
-import { Context } from '@temporalio/activity';
+import type { Context } from '@temporalio/activity';
+import { activityContext } from './activity-context';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
@@ -172,15 +173,6 @@ async function inPool<T>(items: readonly T[], concurrency: number, fn: (item: T)
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-}
-
-/** The activity Context when running inside Temporal; null when called directly (bench, scripts). */
-function activityContext(): Context | null {
-  try {
-    return Context.current();
-  } catch {
-    return null;
-  }
 }
 
 const SILENT: SyncLogger = { info() {}, warn() {} };

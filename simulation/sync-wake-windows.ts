@@ -13,8 +13,9 @@
  * aligned as the sleep it cuts short). So the later wakes of a window are dropped, and which round
  * polls an order is unchanged. Any other pacing sends every wake.
  */
+import type { WakeFn } from '../deps/coalesced-wake';
 
-export type WakeFn = (providerId: number) => Promise<void>;
+export type { WakeFn };
 
 export interface SyncPacing {
   minIntervalMs: number;

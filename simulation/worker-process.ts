@@ -7,9 +7,9 @@
  * the workflow sandbox runs without the SDK's deadlock watchdog and stack capture.
  */
 import { readFile } from 'node:fs/promises';
-import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { activityContext } from '../activities/activity-context';
 import { createPrisma } from '../db/client';
 import { createEngineDeps, signalProviderSyncWake } from '../deps/engine-deps';
 import { createEngineWorker } from '../worker';
@@ -65,12 +65,8 @@ function onTemporalsClock(send: WakeFn, pacing: SyncPacing): WakeFn {
  * worker's own clock, not Temporal's: null, as outside an activity.
  */
 function temporalNowOfActivity(): number | null {
-  try {
-    const { info } = Context.current();
-    return info.isLocal ? null : info.currentAttemptScheduledTimestampMs;
-  } catch {
-    return null;
-  }
+  const info = activityContext()?.info;
+  return !info || info.isLocal ? null : info.currentAttemptScheduledTimestampMs;
 }
 
 if (require.main === module) {
