@@ -340,33 +340,41 @@ export function createLedger(prisma: PrismaClient): Ledger {
         reference: null,
         reason: input.reason ?? null,
       };
+      // One statement, as the debit: the order's and the user's row locks are held only inside
+      // PostgreSQL, not across a transaction's seven round trips. The order's row is locked first,
+      // so concurrent refunds of one order serialise there and each sees the total of the ones
+      // before it (the WHERE is checked again on the row they left). Never refund money that was
+      // not taken: the total stays within what this order was debited. A repeat of the key fails
+      // whole on the unique index (nothing moves) and is answered below.
+      const refund = amount.toFixed(MONEY_SCALE);
       try {
-        const { entries, replayed } = await postOnce([posting], async (tx) => {
-          // Locks the order row: concurrent refunds of one order serialise here.
-          const rows = await tx.$queryRaw<Array<{ userId: number; refunded: string; charge: string }>>`
-            UPDATE orders SET refunded = refunded + ${amount.toFixed(MONEY_SCALE)}::numeric, updated_at = CURRENT_TIMESTAMP
+        const rows = await prisma.$queryRaw<RawEntry[]>`
+          WITH refunded AS (
+            UPDATE orders SET refunded = refunded + ${refund}::numeric, updated_at = CURRENT_TIMESTAMP
              WHERE id = ${input.orderId}
-            RETURNING user_id AS "userId", refunded::text AS "refunded", charge::text AS "charge"`;
-          if (rows.length === 0) throw new LedgerReferenceError(`order ${input.orderId} does not exist`);
-          const { userId, refunded } = rows[0];
-          // Never refund money that was not taken: refunds stay within what this order was debited.
-          const [paid] = await tx.$queryRaw<Array<{ paid: string }>>`
-            SELECT COALESCE(-SUM(amount), 0)::text AS "paid" FROM ledger_entries
-             WHERE order_id = ${input.orderId} AND kind = 'order_debit'`;
-          if (new Dec(refunded).gt(paid.paid)) {
-            throw new RefundExceedsChargeError(
-              input.orderId,
-              formatMoney(amount),
-              `refunds would total ${formatMoney(refunded)} but the order was debited ${formatMoney(paid.paid)}`,
-            );
-          }
-          return [await insertEntry(tx, { ...posting, userId })];
-        });
-        return { ok: true, entry: entries[0], replayed };
+               AND refunded + ${refund}::numeric <= (
+                 SELECT COALESCE(-SUM(amount), 0) FROM ledger_entries WHERE order_id = ${input.orderId} AND kind = 'order_debit')
+            RETURNING user_id),
+          balance AS (
+            UPDATE users SET balance = balance + ${refund}::numeric
+             WHERE id = (SELECT user_id FROM refunded)
+            RETURNING id, balance)
+          INSERT INTO ledger_entries (user_id, amount, kind, order_id, idempotency_key, reference, reason, balance_after)
+          SELECT id, ${refund}::numeric, 'refund', ${input.orderId}::int, ${input.idempotencyKey}, NULL, ${posting.reason}, balance FROM balance
+          RETURNING ${ENTRY_COLUMNS}`;
+        if (rows.length > 0) return { ok: true, entry: toView(rows[0]), replayed: false };
+        // Nothing moved: a repeat whose total would now exceed the debit, a missing order, or too much.
+        const existing = await findByKeys(prisma, [posting.idempotencyKey]);
+        if (existing.length > 0) return { ok: true, entry: matchOrThrow([posting], existing)[0], replayed: true };
+        throw await refundRefusal(prisma, input.orderId, amount);
       } catch (error) {
-        if (isConstraintViolation(error, PG_CHECK_VIOLATION, REFUND_CHECK)) {
-          throw new RefundExceedsChargeError(input.orderId, formatMoney(amount), 'refunds would exceed the order charge');
-        }
+        const duplicate = isConstraintViolation(error, PG_UNIQUE_VIOLATION, KEY_UNIQUE);
+        const overCharge = isConstraintViolation(error, PG_CHECK_VIOLATION, REFUND_CHECK);
+        if (!duplicate && !overCharge) throw error;
+        // Either check may fire first when the key was posted already: a repeat answers the same.
+        const existing = await findByKeys(prisma, [posting.idempotencyKey]);
+        if (existing.length > 0) return { ok: true, entry: matchOrThrow([posting], existing)[0], replayed: true };
+        if (overCharge) throw new RefundExceedsChargeError(input.orderId, formatMoney(amount), 'refunds would exceed the order charge');
         throw error;
       }
     },
@@ -480,6 +488,20 @@ async function insertEntry(tx: Prisma.TransactionClient, posting: Posting & { us
             ${posting.reference}, ${posting.reason}, ${balance[0].balance}::numeric)
     RETURNING ${ENTRY_COLUMNS}`;
   return toView(entry);
+}
+
+/** Why a refund moved nothing: the order does not exist, or its refunds would exceed its debit. */
+async function refundRefusal(db: Db, orderId: number, amount: Decimal): Promise<Error> {
+  const [order] = await db.$queryRaw<Array<{ refunded: string; paid: string }>>`
+    SELECT refunded::text AS "refunded",
+           (SELECT COALESCE(-SUM(amount), 0) FROM ledger_entries WHERE order_id = ${orderId} AND kind = 'order_debit')::text AS "paid"
+      FROM orders WHERE id = ${orderId}`;
+  if (!order) return new LedgerReferenceError(`order ${orderId} does not exist`);
+  return new RefundExceedsChargeError(
+    orderId,
+    formatMoney(amount),
+    `refunds would total ${formatMoney(new Dec(order.refunded).plus(amount))} but the order was debited ${formatMoney(order.paid)}`,
+  );
 }
 
 async function findByKeys(db: Db, keys: string[]): Promise<LedgerEntryView[]> {

@@ -193,6 +193,20 @@ describe('refunds', () => {
     expect(order.refunded.toFixed(5)).toBe('12.00000');
   });
 
+  it('R-PARTIAL: a repeated partial refund whose total would still fit the charge moves nothing a second time', async () => {
+    const { userId, orderId } = await paidOrder('10.00000');
+    const first = await ledger.refundOrder({ orderId, amount: '4.00000', idempotencyKey: `wf-${orderId}:refund` });
+    // 4 + 4 ≤ 10: only the key stops the repeat, and it must undo the whole statement.
+    const again = await ledger.refundOrder({ orderId, amount: '4.00000', idempotencyKey: `wf-${orderId}:refund` });
+    expect(again).toEqual({ ok: true, entry: first.entry, replayed: true });
+    expect(await ledger.balanceOf(userId)).toBe('94.00000');
+    const order = await db.prisma.order.findUniqueOrThrow({ where: { id: orderId } });
+    expect(order.refunded.toFixed(5)).toBe('4.00000');
+    await expect(
+      ledger.refundOrder({ orderId, amount: '5.00000', idempotencyKey: `wf-${orderId}:refund` }),
+    ).rejects.toThrow(LedgerConflictError);
+  });
+
   it('R-PARTIAL: refunds beyond the charge are refused by the database', async () => {
     const { userId, orderId } = await paidOrder('10.00000');
     await ledger.refundOrder({ orderId, amount: '6.00000', idempotencyKey: `wf-${orderId}:refund-1` });
