@@ -22,16 +22,19 @@ export interface Cast {
   users: Array<{ id: number; key: string }>;
 }
 
+/** Users whose keys and opening balances are created at once (the default world has 251). */
+const SETUP_LANES = 8;
+
 export async function setUpWorld(world: World, api: ApiClient, scenario: Scenario): Promise<Cast> {
   const { key: adminKey, keyHash, keyPrefix } = generateApiKey();
   await world.prisma.user.create({ data: { name: 'Simulation admin', apiKeys: { create: { keyHash, keyPrefix, role: 'admin', label: 'simulation' } } } });
 
-  const newUser = async (name: string, role: 'user' | 'support') => {
-    const user = expectStatus(await api.call(adminKey, 'POST', '/admin/users', { name }), 'create user', 201).body.user as { id: number };
-    const key = expectStatus(await api.call(adminKey, 'POST', `/admin/users/${user.id}/api-keys`, { role }), 'create key', 201).body.apiKey.key as string;
-    return { id: user.id, key };
-  };
-  const support = await newUser('Simulation support', 'support');
+  const createUser = async (name: string) =>
+    (expectStatus(await api.call(adminKey, 'POST', '/admin/users', { name }), 'create user', 201).body.user as { id: number }).id;
+  const createKey = async (userId: number, role: 'user' | 'support') =>
+    expectStatus(await api.call(adminKey, 'POST', `/admin/users/${userId}/api-keys`, { role }), 'create key', 201).body.apiKey.key as string;
+  const supportId = await createUser('Simulation support');
+  const support = { id: supportId, key: await createKey(supportId, 'support') };
 
   const providerIds = new Map<string, number>();
   for (const p of scenario.providers) {
@@ -61,15 +64,23 @@ export async function setUpWorld(world: World, api: ApiClient, scenario: Scenari
     });
     serviceIds.push(expectStatus(created, `create service ${s.key}@${s.provider}`, 201).body.service.id);
   }
-  const users: Cast['users'] = [];
-  for (const u of scenario.users) {
-    const user = await newUser(`Simulation ${u.key}`, 'user');
-    if (Number(u.openingBalance) > 0) {
-      const topUp = await api.call(adminKey, 'POST', `/admin/users/${user.id}/top-ups`, { amount: u.openingBalance, paymentReference: `opening-${u.key}` });
-      expectStatus(topUp, 'opening top-up', 201);
+  // The users one by one, so a seed gives every user the same id each run (a failing order's
+  // timeline names them); their keys and opening balances then go several at a time.
+  const userIds: number[] = [];
+  for (const u of scenario.users) userIds.push(await createUser(`Simulation ${u.key}`));
+  const users: Cast['users'] = new Array(userIds.length);
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < userIds.length; i = next++) {
+      const u = scenario.users[i];
+      users[i] = { id: userIds[i], key: await createKey(userIds[i], 'user') };
+      if (Number(u.openingBalance) > 0) {
+        const topUp = await api.call(adminKey, 'POST', `/admin/users/${userIds[i]}/top-ups`, { amount: u.openingBalance, paymentReference: `opening-${u.key}` });
+        expectStatus(topUp, 'opening top-up', 201);
+      }
     }
-    users.push(user);
-  }
+  };
+  await Promise.all(Array.from({ length: SETUP_LANES }, lane));
   for (const rule of BASE_RULES) world.simulator.state.addScenario(rule.token, rule.scenario);
   for (const fate of scenario.fates) {
     if (!fate.oncePerOrder) world.simulator.state.addScenario(fateToken(fate.name), fate.scenario);
