@@ -332,14 +332,8 @@ function addMoneyAndAccounts(rng: Rng, ctx: { days: number; users: UserSpec[]; e
 }
 
 /** Support looks at the queue every few hours: uncertain dispatches to resolve, failed refills to retry. */
-/**
- * Support looks over stalled orders and failed refills every 3 to 8 hours for as long as the
- * resellers still act: past the arrival days too, while the follow-ups (refills across guarantees)
- * go on for weeks. Without that, an order that stalled late waited for the settle's first sweep.
- */
 function addSupportSweeps(rng: Rng, ctx: { days: number; events: SimEvent[] }): void {
-  const until = ctx.events.reduce((last, e) => Math.max(last, e.at), ctx.days * DAY);
-  for (let t = 4 * HOUR; t < until; t += rng.int(3, 8) * HOUR) ctx.events.push({ at: t, kind: 'support_sweep', pick: rng.int(0, 1e9) });
+  for (let t = 4 * HOUR; t < ctx.days * DAY; t += rng.int(3, 8) * HOUR) ctx.events.push({ at: t, kind: 'support_sweep', pick: rng.int(0, 1e9) });
 }
 
 function addFaults(rng: Rng, ctx: { days: number; kills: number; events: SimEvent[] }): void {

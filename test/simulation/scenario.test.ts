@@ -32,19 +32,6 @@ it('events are in time order within the days, each order placed once (plus repea
   }
 });
 
-it('support sweeps every 3 to 8 hours for as long as resellers still act, past the arrival days too', () => {
-  const s = generateScenario({ seed: 42, orders: 3000, days: 18 });
-  const sweeps = s.events.filter((e) => e.kind === 'support_sweep').map((e) => e.at);
-  const others = s.events.filter((e) => e.kind !== 'support_sweep').map((e) => e.at);
-  const lastOther = Math.max(...others);
-  expect(lastOther).toBeGreaterThan(18 * 86_400_000 + 7 * 86_400_000); // follow-ups run weeks past the arrivals
-  expect(Math.max(...sweeps)).toBeGreaterThan(lastOther - 8 * 3_600_000);
-  for (let i = 1; i < sweeps.length; i++) {
-    expect(sweeps[i] - sweeps[i - 1]).toBeGreaterThanOrEqual(3 * 3_600_000);
-    expect(sweeps[i] - sweeps[i - 1]).toBeLessThanOrEqual(8 * 3_600_000);
-  }
-});
-
 it('every order fits its service (its type\'s fields and bounds, read by the engine\'s own rules), carries its fate token, and fates suit their orders', () => {
   const s = generateScenario({ seed: 9, orders: 2000, days: 60 });
   const now = Date.UTC(2026, 0, 1);
