@@ -21,6 +21,8 @@ import type { SkipProfile } from './skip-profile';
 /** Events within an hour of simulated time go out together, at the first one's time (one time skip per group). */
 const GROUP_MS = HOUR;
 const CONCURRENCY = 32;
+/** A support sweep's cancels and refill retries in flight at once. */
+const SWEEP_CONCURRENCY = 8;
 /** Real ms the driver waits for a group's calls before simulated time moves on without them. */
 const PATIENCE_MS = 2_000;
 
@@ -472,7 +474,11 @@ async function supportSweep(ctx: Ctx, pick: number): Promise<void> {
     if (index !== undefined) note(ctx, index, `support resolve-dispatch ${JSON.stringify(body)}`, answer);
   }
   // Resellers cancel orders that never started: every stalled one (R-CANCEL-STALLED), some overdue ones.
-  const late = await world.prisma.order.findMany({ where: { status: 'pending', providerOrderId: { not: null }, OR: [{ stalled: true }, { overdue: true }] }, select: { id: true, userId: true, stalled: true } });
+  // The cancels and retries below are about different orders, from different resellers and agents:
+  // they go out at once (SWEEP_CONCURRENCY), not one after another. The choices are drawn first, in
+  // list order, so a seed makes the same ones.
+  const calls: Array<() => Promise<void>> = [];
+  const late = await world.prisma.order.findMany({ where: { status: 'pending', providerOrderId: { not: null }, OR: [{ stalled: true }, { overdue: true }] }, select: { id: true, userId: true, stalled: true }, orderBy: { id: 'asc' } });
   for (const order of late) {
     if (!order.stalled && !rng.chance(0.3)) continue;
     const key = cast.users.find((u) => u.id === order.userId)?.key;
@@ -480,20 +486,25 @@ async function supportSweep(ctx: Ctx, pick: number): Promise<void> {
     // A new request each sweep: the engine answers a repeated requestId with its first answer, and
     // a reseller whose cancel was refused "try again later" sends a new one (with one id for every
     // sweep, a refusal during an outage was all the order ever got, for 40 days).
-    const answer = await api.call(key, 'POST', `/orders/${order.id}/cancel`, { requestId: `late-${order.id}-${pick}`, reason: 'never started' });
-    tally(ctx, 'cancel(late)', answer);
-    const index = indexOf.get(order.id);
-    if (index !== undefined) note(ctx, index, 'reseller cancels a late order', answer);
+    calls.push(async () => {
+      const answer = await api.call(key, 'POST', `/orders/${order.id}/cancel`, { requestId: `late-${order.id}-${pick}`, reason: 'never started' });
+      tally(ctx, 'cancel(late)', answer);
+      const index = indexOf.get(order.id);
+      if (index !== undefined) note(ctx, index, 'reseller cancels a late order', answer);
+    });
   }
   // Support retries a refill as it lists them: a drip-feed's refill, not one of its per-run parts.
-  const failed = await world.prisma.refill.findMany({ where: { status: { in: ['failed', 'rejected'] }, parentRefillId: null }, select: { id: true, orderId: true }, take: 100 });
+  const failed = await world.prisma.refill.findMany({ where: { status: { in: ['failed', 'rejected'] }, parentRefillId: null }, select: { id: true, orderId: true }, orderBy: { id: 'asc' }, take: 100 });
   for (const refill of failed) {
     if (!rng.chance(0.3)) continue;
-    const answer = await api.call(cast.supportKey, 'POST', `/orders/${refill.orderId}/refills/${refill.id}/retry`, { reason: 'simulation: retry', requestId: `retry-${pick}-${refill.id}` });
-    tally(ctx, 'refill_retry', answer);
-    const index = indexOf.get(refill.orderId);
-    if (index !== undefined) note(ctx, index, `support retries refill ${refill.id}`, answer);
+    calls.push(async () => {
+      const answer = await api.call(cast.supportKey, 'POST', `/orders/${refill.orderId}/refills/${refill.id}/retry`, { reason: 'simulation: retry', requestId: `retry-${pick}-${refill.id}` });
+      tally(ctx, 'refill_retry', answer);
+      const index = indexOf.get(refill.orderId);
+      if (index !== undefined) note(ctx, index, `support retries refill ${refill.id}`, answer);
+    });
   }
+  await runAll(calls, SWEEP_CONCURRENCY);
 }
 
 function startProgress(ctx: Ctx, write?: (line: string) => void): { stop(): void } {
