@@ -456,9 +456,11 @@ async function supportSweep(ctx: Ctx, pick: number): Promise<void> {
   const rng = createRng(pick);
   const indexOf = new Map([...result.orderIds].map(([index, id]) => [id, index]));
   const list = await api.call(cast.supportKey, 'GET', '/support/orders?status=dispatch_uncertain&limit=200');
-  for (const order of (list.body?.orders ?? []) as Array<{ id: number; link: string; providerId: number; createdAt: string }>) {
+  const uncertain = (list.body?.orders ?? []) as Array<{ id: number; link: string; providerId: number; createdAt: string }>;
+  // Upstream orders some order already holds (read once per sweep; this sweep's attaches join it).
+  const attached = uncertain.length === 0 ? new Set<string | null>() : new Set((await world.prisma.order.findMany({ where: { providerOrderId: { not: null } }, select: { providerOrderId: true } })).map((o) => o.providerOrderId));
+  for (const order of uncertain) {
     const provider = [...cast.providerIds].find(([, id]) => id === order.providerId)?.[0];
-    const attached = new Set((await world.prisma.order.findMany({ where: { providerOrderId: { not: null } }, select: { providerOrderId: true } })).map((o) => o.providerOrderId));
     const candidates = world.simulator.state
       .listOrders(order.link)
       .filter((o) => o.apiKey === `sim-key-${provider}` && !attached.has(String(o.id)) && o.createdAt >= Date.parse(order.createdAt) - MINUTE);
@@ -469,6 +471,7 @@ async function supportSweep(ctx: Ctx, pick: number): Promise<void> {
           ? { action: 'redispatch' }
           : { action: 'cancel' };
     const answer = await api.call(cast.supportKey, 'POST', `/support/orders/${order.id}/resolve-dispatch`, { ...body, reason: 'simulation: support resolved the dispatch', requestId: `sweep-${pick}-${order.id}` });
+    if (body.providerOrderId !== undefined && answer.status === 200) attached.add(body.providerOrderId);
     tally(ctx, `resolve(${body.action})`, answer);
     const index = indexOf.get(order.id);
     if (index !== undefined) note(ctx, index, `support resolve-dispatch ${JSON.stringify(body)}`, answer);
