@@ -321,8 +321,8 @@ export function createLedger(prisma: PrismaClient): Ledger {
         const short = isConstraintViolation(error, PG_CHECK_VIOLATION, BALANCE_CHECK);
         if (!duplicate && !short) throw error;
         // Either check may fire first when the key was posted already: a repeat answers the same.
-        const existing = await findByKeys(prisma, [posting.idempotencyKey]);
-        if (existing.length > 0) return { ok: true, entry: matchOrThrow([posting], existing)[0], replayed: true };
+        const replay = await replayOf(prisma, posting);
+        if (replay) return replay;
         if (short) return { ok: false, reason: 'insufficient_funds' };
         throw error;
       }
@@ -364,16 +364,16 @@ export function createLedger(prisma: PrismaClient): Ledger {
           RETURNING ${ENTRY_COLUMNS}`;
         if (rows.length > 0) return { ok: true, entry: toView(rows[0]), replayed: false };
         // Nothing moved: a repeat whose total would now exceed the debit, a missing order, or too much.
-        const existing = await findByKeys(prisma, [posting.idempotencyKey]);
-        if (existing.length > 0) return { ok: true, entry: matchOrThrow([posting], existing)[0], replayed: true };
+        const replay = await replayOf(prisma, posting);
+        if (replay) return replay;
         throw await refundRefusal(prisma, input.orderId, amount);
       } catch (error) {
         const duplicate = isConstraintViolation(error, PG_UNIQUE_VIOLATION, KEY_UNIQUE);
         const overCharge = isConstraintViolation(error, PG_CHECK_VIOLATION, REFUND_CHECK);
         if (!duplicate && !overCharge) throw error;
         // Either check may fire first when the key was posted already: a repeat answers the same.
-        const existing = await findByKeys(prisma, [posting.idempotencyKey]);
-        if (existing.length > 0) return { ok: true, entry: matchOrThrow([posting], existing)[0], replayed: true };
+        const replay = await replayOf(prisma, posting);
+        if (replay) return replay;
         if (overCharge) throw new RefundExceedsChargeError(input.orderId, formatMoney(amount), 'refunds would exceed the order charge');
         throw error;
       }
@@ -502,6 +502,12 @@ async function refundRefusal(db: Db, orderId: number, amount: Decimal): Promise<
     formatMoney(amount),
     `refunds would total ${formatMoney(new Dec(order.refunded).plus(amount))} but the order was debited ${formatMoney(order.paid)}`,
   );
+}
+
+/** The entry already posted under this posting's key, as a replayed answer; null when none is. */
+async function replayOf(db: Db, posting: Posting): Promise<Posted | null> {
+  const existing = await findByKeys(db, [posting.idempotencyKey]);
+  return existing.length > 0 ? { ok: true, entry: matchOrThrow([posting], existing)[0], replayed: true } : null;
 }
 
 async function findByKeys(db: Db, keys: string[]): Promise<LedgerEntryView[]> {
