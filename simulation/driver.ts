@@ -14,6 +14,7 @@ import type { Scenario, SimEvent } from './scenario';
 import type { Cast } from './setup';
 import type { World } from './world';
 import { clockHolders } from './clock-holders';
+import { runAll } from './run-all';
 import { startSkipProfile } from './skip-profile';
 import { stats } from './report';
 import type { SkipProfile } from './skip-profile';
@@ -257,14 +258,6 @@ function splitBarriers(group: SimEvent[]): SimEvent[][] {
     else batches[batches.length - 1].push(e);
   }
   return batches.filter((b) => b.length > 0);
-}
-
-async function runAll(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, tasks.length) }, async () => {
-    while (next < tasks.length) await tasks[next++]();
-  });
-  await Promise.all(lanes);
 }
 
 async function countByStatus(world: World): Promise<Record<string, number>> {

@@ -8,6 +8,7 @@ import { generateApiKey } from '../api/auth';
 import { BASE_RULES, fateToken } from './fates';
 import type { ApiClient } from './api-client';
 import { expectStatus } from './api-client';
+import { runAll } from './run-all';
 import type { Scenario } from './scenario';
 import type { World } from './world';
 import { simKey } from './world';
@@ -69,18 +70,16 @@ export async function setUpWorld(world: World, api: ApiClient, scenario: Scenari
   const userIds: number[] = [];
   for (const u of scenario.users) userIds.push(await createUser(`Simulation ${u.key}`));
   const users: Cast['users'] = new Array(userIds.length);
-  let next = 0;
-  const lane = async () => {
-    for (let i = next++; i < userIds.length; i = next++) {
-      const u = scenario.users[i];
+  await runAll(
+    scenario.users.map((u, i) => async () => {
       users[i] = { id: userIds[i], key: await createKey(userIds[i], 'user') };
       if (Number(u.openingBalance) > 0) {
         const topUp = await api.call(adminKey, 'POST', `/admin/users/${userIds[i]}/top-ups`, { amount: u.openingBalance, paymentReference: `opening-${u.key}` });
         expectStatus(topUp, 'opening top-up', 201);
       }
-    }
-  };
-  await Promise.all(Array.from({ length: SETUP_LANES }, lane));
+    }),
+    SETUP_LANES,
+  );
   for (const rule of BASE_RULES) world.simulator.state.addScenario(rule.token, rule.scenario);
   for (const fate of scenario.fates) {
     if (!fate.oncePerOrder) world.simulator.state.addScenario(fateToken(fate.name), fate.scenario);

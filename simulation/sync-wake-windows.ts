@@ -15,8 +15,6 @@
  */
 import type { WakeFn } from '../deps/coalesced-wake';
 
-export type { WakeFn };
-
 export interface SyncPacing {
   minIntervalMs: number;
   maxIntervalMs: number;

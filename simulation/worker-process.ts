@@ -17,7 +17,8 @@ import { grpcCompressionFor } from '../scripts/runtime/grpc-compression';
 import { requiredEnv } from './required-env';
 import { SDK_NO_TIMEOUT } from './unbounded-vm-timeouts';
 import { wakeOncePerWindow, wakeWindowMs } from './sync-wake-windows';
-import type { SyncPacing, WakeFn } from './sync-wake-windows';
+import type { WakeFn } from '../deps/coalesced-wake';
+import type { SyncPacing } from './sync-wake-windows';
 
 export const WORKER_APPLICATION_NAME = 'sim-worker';
 
