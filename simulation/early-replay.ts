@@ -1,6 +1,7 @@
 /**
  * The replay during the drive, from the simulation's side: forks replay-process.ts (lowest CPU
- * priority) and, when the drive is over, asks it what it replayed. The end's replay (histories.ts
+ * priority) and, when the drive is over, has it replay every run left (open ones included) while
+ * the simulation collects its facts, then asks it what it replayed. The end's replay (histories.ts
  * replayAll) then replays only the runs this did not; should the process fail, it replays them all.
  */
 import { fork } from 'node:child_process';
@@ -11,11 +12,23 @@ import type { ReplayResultEntry } from './replay-process';
 export interface EarlyReplayResult {
   /** runId → the replay's error, or null when the run replayed. */
   byRunId: Map<string, { workflowId: string; error: string | null }>;
+  /** How many of them were replayed before the drive ended (the rest while the facts were collected). */
+  duringDrive: number;
+}
+
+export interface FinishOptions {
+  /**
+   * The drive is over: first replay every run not replayed yet, open ones included (as their
+   * histories stand when it lists them). Default: stop taking runs.
+   */
+  drain?: boolean;
+  /** Real ms to wait for the answer before the process is killed and nothing counts as replayed. */
+  timeoutMs?: number;
 }
 
 export interface EarlyReplay {
-  /** Stops taking runs, lets the one in progress end, and answers what was replayed. */
-  finish(timeoutMs?: number): Promise<EarlyReplayResult>;
+  /** Stops taking runs (or, draining, takes every run left), lets the one in progress end, and answers what was replayed. */
+  finish(options?: FinishOptions): Promise<EarlyReplayResult>;
   /** Ends the process at once (the world stops). */
   kill(): void;
 }
@@ -34,10 +47,10 @@ export function startEarlyReplay(options: { temporalAddress: string; bundlePath:
   child.stderr!.on('data', (chunk: Buffer) => options.log?.(`[replay ${child.pid}] ${chunk.toString().trimEnd()}`));
   // A failed fork or a message that cannot be sent: logged, never an uncaught error of the simulation.
   child.on('error', (error) => options.log?.(`[replay ${child.pid}] ${error.message}`));
-  const empty = (): EarlyReplayResult => ({ byRunId: new Map() });
+  const empty = (): EarlyReplayResult => ({ byRunId: new Map(), duringDrive: 0 });
   let finished: Promise<EarlyReplayResult> | null = null;
   return {
-    finish(timeoutMs = 120_000) {
+    finish({ drain = false, timeoutMs = drain ? 900_000 : 120_000 } = {}) {
       finished ??= new Promise<EarlyReplayResult>((resolve) => {
         if (child.exitCode !== null || !child.connected) return resolve(empty());
         const timer = setTimeout(() => {
@@ -49,14 +62,18 @@ export function startEarlyReplay(options: { temporalAddress: string; bundlePath:
           clearTimeout(timer);
           resolve(empty());
         });
-        child.on('message', (message: { type?: string; results?: ReplayResultEntry[] }) => {
+        child.on('message', (message: { type?: string; results?: ReplayResultEntry[]; duringDrive?: number }) => {
           if (message?.type !== 'done') return;
           clearTimeout(timer);
-          resolve({ byRunId: new Map((message.results ?? []).map(([runId, workflowId, error]) => [runId, { workflowId, error }])) });
+          const results = message.results ?? [];
+          resolve({
+            byRunId: new Map(results.map(([runId, workflowId, error]) => [runId, { workflowId, error }])),
+            duringDrive: Math.min(message.duringDrive ?? 0, results.length),
+          });
         });
         // A process already on its way out (it failed, or was killed) cannot take the message (EPIPE,
         // channel closed): nothing was replayed, and its exit follows.
-        child.send({ type: 'finish' }, (error) => {
+        child.send({ type: 'finish', drain }, (error) => {
           if (!error) return;
           clearTimeout(timer);
           resolve(empty());

@@ -129,14 +129,14 @@ function threadedReplayOptions(bundle: WorkflowBundle, replayName: string): Repl
 
 export interface ReplayOutcome {
   replayed: number;
-  /** Of those, replayed by the replay during the drive. */
-  replayedDuringDrive: number;
+  /** Of those, replayed before this call (by the replay process, during the drive or after it). */
+  replayedBefore: number;
   failures: Array<{ workflowId: string; runId: string; error: string }>;
 }
 
 /**
  * Every run of every order and of each provider's sync, replayed with Worker.runReplayHistories, in
- * `lanes` replay workers at once; a run in `replayedBefore` (replayed during the drive) counts with
+ * `lanes` replay workers at once; a run in `replayedBefore` (by the replay process) counts with
  * that result and is not replayed again. Each runs its workflows in a worker thread of its own (the SDK's
  * replay default is the calling thread, debugMode), so the lanes use both cores while this process's
  * main thread checks the books.
@@ -156,13 +156,13 @@ export async function replayAll(
     const runs = await fetchAllRuns(client, workflowId).catch(() => []);
     for (const run of runs) items.push({ workflowId, history: run.history, runId: run.runId });
   }
-  const outcome: ReplayOutcome = { replayed: 0, replayedDuringDrive: 0, failures: [] };
-  // A run replayed during the drive (early-replay.ts) counts with its result; closed runs never change.
+  const outcome: ReplayOutcome = { replayed: 0, replayedBefore: 0, failures: [] };
+  // A run the replay process replayed (early-replay.ts) counts with its result.
   const rest = items.filter(({ runId, workflowId }) => {
     const before = replayedBefore.get(runId);
     if (!before) return true;
     outcome.replayed++;
-    outcome.replayedDuringDrive++;
+    outcome.replayedBefore++;
     if (before.error !== null) outcome.failures.push({ workflowId, runId, error: before.error });
     return false;
   });

@@ -10,7 +10,7 @@
 export interface ClosedRun {
   workflowId: string;
   runId: string;
-  /** Close time on the server's clock, epoch ms. */
+  /** Close time on the server's clock, epoch ms; 0 for a run still open (taken at the end). */
   closedAtMs: number;
 }
 
@@ -19,6 +19,9 @@ export function closedRunsQuery(sinceMs: number | null): string {
   const closed = "ExecutionStatus != 'Running'";
   return sinceMs === null ? closed : `${closed} AND CloseTime >= '${new Date(sinceMs).toISOString()}'`;
 }
+
+/** The visibility query for the runs still open (taken once, when the drive is over). */
+export const OPEN_RUNS_QUERY = "ExecutionStatus = 'Running'";
 
 export class RunsSeen {
   private readonly ids = new Set<string>();
@@ -33,7 +36,7 @@ export class RunsSeen {
   admit(run: ClosedRun): boolean {
     if (this.ids.has(run.runId)) return false;
     this.ids.add(run.runId);
-    if (this.latestMs === null || run.closedAtMs > this.latestMs) this.latestMs = run.closedAtMs;
+    if (run.closedAtMs > 0 && (this.latestMs === null || run.closedAtMs > this.latestMs)) this.latestMs = run.closedAtMs;
     return true;
   }
 }

@@ -7,13 +7,17 @@
  * (unbounded-vm-timeouts.ts) and without the SDK's per-promise stack capture (no-stack-capture.ts).
  * Started by early-replay.ts (fork, with an IPC channel) with:
  *   SIM_TEMPORAL_ADDRESS, SIM_BUNDLE_PATH (the workflow code the worker runs), SIM_REPLAY_POLL_MS.
- * Messages: → { type: 'finish' }  ← { type: 'done', results: Array<[runId, workflowId, error | null]> }
+ * Messages: → { type: 'finish', drain?: boolean }
+ *           ← { type: 'done', results: Array<[runId, workflowId, error | null]>, duringDrive: number }
+ * A plain finish lets the run in progress end and answers; a draining one (the drive is over) first
+ * takes every run not replayed yet, open ones included, and replays them all, while the simulation
+ * collects its facts and checks the books.
  */
 import { setPriority } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { closedRunsQuery, RunsSeen } from './replay-feed';
+import { closedRunsQuery, OPEN_RUNS_QUERY, RunsSeen } from './replay-feed';
 import { requiredEnv } from './required-env';
 import { dropPromiseStackCapture } from './no-stack-capture';
 import { dropUnboundedVmTimeouts } from './unbounded-vm-timeouts';
@@ -27,9 +31,9 @@ async function main(): Promise<void> {
   // The simulation gone (or killed): so is this process.
   process.on('disconnect', () => process.exit(0));
   // A finish before the replay is set up (a drive of seconds) answers at once: nothing replayed.
-  let onFinish = () => void process.send?.({ type: 'done', results: [] }, () => process.exit(0));
-  process.on('message', (message: { type?: string }) => {
-    if (message?.type === 'finish') onFinish();
+  let onFinish: (drain: boolean) => void = () => void process.send?.({ type: 'done', results: [], duringDrive: 0 }, () => process.exit(0));
+  process.on('message', (message: { type?: string; drain?: boolean }) => {
+    if (message?.type === 'finish') onFinish(message.drain === true);
   });
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const client = new Client({ connection: await Connection.connect({ address: requiredEnv('SIM_TEMPORAL_ADDRESS') }) });
@@ -40,15 +44,18 @@ async function main(): Promise<void> {
   const queue: ClosedRun[] = [];
   const results: ReplayResultEntry[] = [];
   let finishing = false;
+  /** The drive is over and every run left is queued: the feed ends when the queue is empty. */
+  let drained = false;
   let wakeFeed: (() => void) | null = null;
 
-  const listClosed = async () => {
-    for await (const info of client.workflow.list({ query: closedRunsQuery(seen.since) })) {
+  const list = async (query: string) => {
+    for await (const info of client.workflow.list({ query })) {
       const run = { workflowId: info.workflowId, runId: info.runId, closedAtMs: info.closeTime?.getTime() ?? 0 };
       if (seen.admit(run)) queue.push(run);
     }
     wakeFeed?.();
   };
+  const listClosed = () => list(closedRunsQuery(seen.since));
 
   // One replay worker for the whole drive, fed one closed run at a time; its history is fetched
   // only when the replay is ready for it.
@@ -56,6 +63,7 @@ async function main(): Promise<void> {
     while (!finishing) {
       const run = queue.shift();
       if (!run) {
+        if (drained) return;
         await new Promise<void>((resolve) => (wakeFeed = resolve));
         wakeFeed = null;
         continue;
@@ -80,12 +88,26 @@ async function main(): Promise<void> {
   })();
 
   const timer = setInterval(() => void listClosed().catch(() => undefined), pollMs);
-  onFinish = () => {
-    finishing = true;
+  onFinish = (drain) => {
     clearInterval(timer);
-    wakeFeed?.();
-    // The run in progress ends; what is still queued is left to the end's replay.
-    void replaying.finally(() => process.send?.({ type: 'done', results }, () => process.exit(0)));
+    const duringDrive = results.length;
+    const answer = () => void replaying.finally(() => process.send?.({ type: 'done', results, duringDrive }, () => process.exit(0)));
+    const stop = () => {
+      // The run in progress ends; what is still queued is left to the end's replay.
+      finishing = true;
+      wakeFeed?.();
+      answer();
+    };
+    if (!drain) return stop();
+    // Every run not replayed yet: those closed since the last list, and the open ones as their
+    // histories stand now. A list that fails leaves the rest to the end's replay.
+    Promise.all([listClosed(), list(OPEN_RUNS_QUERY)])
+      .then(() => {
+        drained = true;
+        wakeFeed?.();
+        answer();
+      })
+      .catch(stop);
   };
   await replaying;
 }

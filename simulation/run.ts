@@ -52,13 +52,16 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     options.progress?.('checking the books and replaying every history...');
     const orderIds = [...new Set(driven.orderIds.values())].sort((a, b) => a - b);
     const allIds = (await world.prisma.order.findMany({ select: { id: true }, orderBy: { id: 'asc' } })).map((o) => o.id);
-    const replayedDuringDrive = await world.earlyReplay.finish();
+    // The replay process takes every run left (open ones too) while this process collects the
+    // facts: the two overlap instead of the replay waiting for the facts' histories.
+    const replayingRest = world.earlyReplay.finish({ drain: true });
     const facts = await collectOrderFacts(world.env.client, allIds);
+    const replayedEarly = await replayingRest;
     const apiKeyOf = new Map([...cast.providerIds].map(([key, id]) => [id, simKey(key)]));
     // The books (this thread and PostgreSQL) while the replay runs in worker threads.
     const [checks, replay] = await Promise.all([
       checkBooks({ prisma: world.prisma, workflows: facts, upstream: { orders: upstreamOrders(world), apiKeyOf } }),
-      replayAll(world.env.client, world.bundle, facts.values(), [...cast.providerIds.values()], 2, replayedDuringDrive.byRunId),
+      replayAll(world.env.client, world.bundle, facts.values(), [...cast.providerIds.values()], 2, replayedEarly.byRunId),
     ]);
     checks.push({
       name: 'replay',
@@ -78,7 +81,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
       replay: `npm run simulate -- --seed ${options.seed} --orders ${scenario.orders.length} --days ${scenario.days}${options.kills !== undefined ? ` --kills ${options.kills}` : ''}`,
       checks: checks.map((c) => ({ name: c.name, claim: c.claim, checked: c.checked, passed: c.failures.length === 0, failures: c.failures.slice(0, 200) })),
       anomalies: driven.anomalies,
-      figures: await figures(world, scenario.orders.length, orderIds.length, driven, facts, replay, { t0, t1, t2, t3 }),
+      figures: await figures(world, scenario.orders.length, orderIds.length, driven, facts, { ...replay, duringDrive: replayedEarly.duringDrive }, { t0, t1, t2, t3 }),
       failingOrders,
       unsettledOrders,
       samples: driven.samples,
@@ -107,7 +110,7 @@ async function figures(
   placed: number,
   driven: DriveResult,
   facts: Map<number, OrderWorkflowFacts>,
-  replay: ReplayOutcome,
+  replay: ReplayOutcome & { duringDrive: number },
   t: { t0: number; t1: number; t2: number; t3: number },
 ): Promise<SimulationReport['figures']> {
   const byStatus = Object.fromEntries(
@@ -133,7 +136,7 @@ async function figures(
     orders: { planned, placed, byStatus, byType, openInRefillWindow: all.filter((f) => f.open).length },
     refunds: { count: refundRows.reduce((n, r) => n + r.n, 0), total, byRule: countByRule(refundRows) },
     providerCalls: { total: calls.total, failedByOutage: calls.failed, byAction: calls.byAction, gaveUp: calls.gaveUp, answerMs: stats(calls.answerMs), perOrder: stats(perOrder) },
-    temporal: { eventsPerOrder: stats(all.map((f) => f.events)), actionsPerOrder: stats(all.map((f) => f.actions)), activityFailures: all.reduce((n, f) => n + f.activityFailures, 0), replayedHistories: replay.replayed, replayedDuringDrive: replay.replayedDuringDrive },
+    temporal: { eventsPerOrder: stats(all.map((f) => f.events)), actionsPerOrder: stats(all.map((f) => f.actions)), activityFailures: all.reduce((n, f) => n + f.activityFailures, 0), replayedHistories: replay.replayed, replayedByProcess: replay.replayedBefore, replayedDuringDrive: replay.duringDrive },
     answers: driven.answers,
     eventsWithoutOrder: driven.withoutOrder,
     faults: { ...driven.faults, workerStarts: world.workerStarts },

@@ -36,7 +36,7 @@ it('a history whose commands today\'s code does not issue fails the check, named
   expect(outcome.failures).toEqual([expect.objectContaining({ workflowId: 'order-9003', runId: 'run-3' })]);
 });
 
-it('a run replayed during the drive counts with its result and is not replayed again', async () => {
+it('a run the replay process replayed counts with its result and is not replayed again', async () => {
   const bundle = await bundleWorkflows(require.resolve('../../workflows'));
   const facts = factsOf(stored.slice(0, 4));
   // run-0 replayed fine during the drive, run-1 failed then: both count, only run-2 and run-3 replay now.
@@ -46,6 +46,6 @@ it('a run replayed during the drive counts with its result and is not replayed a
   ]);
   const outcome = await replayAll(noClient, bundle, facts, [], 2, before);
   expect(outcome.replayed).toBe(4);
-  expect(outcome.replayedDuringDrive).toBe(2);
+  expect(outcome.replayedBefore).toBe(2);
   expect(outcome.failures).toEqual([{ workflowId: 'order-9001', runId: 'run-1', error: 'Nondeterminism error: ...' }]);
 });
