@@ -1,4 +1,6 @@
 /** The simulation's resellers, support and admin act through the REST API over HTTP, as people do. */
+import { httpCaller } from './http-call';
+
 export interface ApiAnswer {
   status: number;
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -9,21 +11,22 @@ export interface ApiClient {
 }
 
 export function createApiClient(baseUrl: string): ApiClient {
+  const api = httpCaller(baseUrl);
   return {
     async call(key, method, path, body, headers = {}) {
-      const response = await fetch(`${baseUrl}${path}`, {
+      const { status, text } = await api.call({
         method,
+        path,
         headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
         body: body !== undefined ? JSON.stringify(body) : undefined,
       });
-      const text = await response.text();
       let parsed: unknown = text;
       try {
         parsed = JSON.parse(text);
       } catch {
         /* not JSON: kept as text */
       }
-      return { status: response.status, body: parsed };
+      return { status, body: parsed };
     },
   };
 }

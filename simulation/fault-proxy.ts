@@ -3,12 +3,12 @@
  * to the simulator unless that provider is "down" (every call then answers an HTML 502, as a provider
  * behind a failing load balancer does). Down windows are in simulated time. It also counts the
  * provider calls (per action, and per provider order id or link) for the report's figures.
- * Forwards with node:http over kept-alive connections: the world makes about two provider calls an
- * order, and Node's fetch cost about 2 ms of this process's only thread for each.
+ * Forwards over kept-alive connections (http-call.ts).
  */
-import { Agent, createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { httpCaller, readText } from './http-call';
 
 export interface ProviderCalls {
   total: number;
@@ -42,15 +42,14 @@ export async function startFaultProxy(options: { target: string; now: () => numb
   const downUntil = new Map<string, number>();
   const calls: ProviderCalls = { total: 0, failed: 0, byAction: {}, byOrder: new Map(), addsByLink: new Map(), gaveUp: {}, answerMs: [] };
   const server: Server = createServer((req, res) => void handle(req, res));
-  const target = new URL(options.target);
-  const agent = new Agent({ keepAlive: true });
+  const simulator = httpCaller(options.target);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const match = /^\/p\/([^/]+)(\/api\/v2.*)$/.exec(req.url ?? '');
     if (!match) return void res.writeHead(404).end();
     const [, provider, rest] = match;
     const arrived = Date.now();
-    const body = await readBody(req);
+    const body = await readText(req);
     const action = count(provider, req.headers['content-type'] ?? '', body);
     let ended = false;
     res.once('close', () => {
@@ -61,9 +60,10 @@ export async function startFaultProxy(options: { target: string; now: () => numb
       return void res.writeHead(502, { 'content-type': 'text/html' }).end(HTML_502);
     }
     try {
-      const answer = await forward(target, agent, { method: req.method ?? 'GET', path: rest, contentType: req.headers['content-type'], body });
+      const contentType = req.headers['content-type'];
+      const answer = await simulator.call({ method: req.method ?? 'GET', path: rest, headers: contentType ? { 'content-type': contentType } : {}, body });
       if (!res.destroyed) {
-        res.writeHead(answer.status, { 'content-type': answer.contentType ?? 'text/plain' }).end(answer.text);
+        res.writeHead(answer.status, { 'content-type': answer.headers['content-type'] ?? 'text/plain' }).end(answer.text);
         calls.answerMs.push(Date.now() - arrived);
       }
     } catch {
@@ -102,7 +102,7 @@ export async function startFaultProxy(options: { target: string; now: () => numb
     calls,
     close: () =>
       new Promise<void>((resolve) => {
-        agent.destroy();
+        simulator.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
@@ -111,32 +111,4 @@ export async function startFaultProxy(options: { target: string; now: () => numb
 
 function bump(map: Map<string, number>, key: string): void {
   map.set(key, (map.get(key) ?? 0) + 1);
-}
-
-/** One call to the simulator; fails as the simulator's connection does (reset, closed). */
-function forward(
-  target: URL,
-  agent: Agent,
-  call: { method: string; path: string; contentType: string | undefined; body: string },
-): Promise<{ status: number; contentType: string | undefined; text: string }> {
-  const withBody = call.method !== 'GET' && call.method !== 'HEAD';
-  const headers: Record<string, string | number> = call.contentType ? { 'content-type': call.contentType } : {};
-  if (withBody) headers['content-length'] = Buffer.byteLength(call.body);
-  return new Promise((resolve, reject) => {
-    const path = `${target.pathname.replace(/\/$/, '')}${call.path}`;
-    const outgoing = request({ host: target.hostname, port: target.port, path, method: call.method, headers, agent }, (answer) => {
-      readBody(answer).then((text) => resolve({ status: answer.statusCode ?? 502, contentType: answer.headers['content-type'], text }), reject);
-    });
-    outgoing.on('error', reject);
-    outgoing.end(withBody ? call.body : undefined);
-  });
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }

@@ -39,7 +39,7 @@ it('forwards a call to the simulator as it came (method, path, content type, bod
   expect(await answer.json()).toEqual({ method: 'POST', path: '/api/v2', contentType: 'application/x-www-form-urlencoded', body: form });
   const json = JSON.stringify({ key: 'k', action: 'add', link: 'https://x.test/p/1', quantity: 100 });
   const added = await fetch(proxy.apiUrl('alpha'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
-  expect((await added.json()).body).toBe(json);
+  expect(((await added.json()) as { body: string }).body).toBe(json);
   expect(proxy.calls.byAction).toMatchObject({ status: 1, add: 1 });
   expect(proxy.calls.byOrder.get('alpha:7')).toBe(1);
   expect(proxy.calls.addsByLink.get('alpha:https://x.test/p/1')).toBe(1);
