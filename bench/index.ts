@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, string> = {
   'order-history': 'order-history.ts',
   refills: 'refills.ts',
   'provider-calls': 'provider-calls.ts',
+  'provider-transport': 'provider-transport.ts',
   'api-throughput': 'api-throughput.ts',
   'order-types': 'order-types.ts',
 };

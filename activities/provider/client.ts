@@ -9,7 +9,7 @@
  *   (timeout, connection failure, 5xx, non-JSON body): they are idempotent, so the activity is retried.
  */
 import { classifyAddOutcome, type TransportFailureKind } from './classify';
-import { request, TransportFailure, type HttpAnswer } from './http';
+import { request, sendWithFetch, sendWithUndici, TransportFailure, type HttpAnswer } from './http';
 import {
   errorText,
   parseCancelAnswer,
@@ -44,6 +44,7 @@ export interface ProviderClientOptions {
   apiKey: string;
   /** Per call: connect, send and read the whole answer. */
   timeoutMs: number;
+  /** Send with this fetch instead of undici's request (tests that script a provider's failures). */
   fetch?: typeof fetch;
   /** Name of the key parameter; default "key" (a few providers want "api"). */
   keyParam?: string;
@@ -92,7 +93,7 @@ function unique(ids: readonly string[]): string[] {
 }
 
 export function createProviderClient(opts: ProviderClientOptions): ProviderClient {
-  const doFetch = opts.fetch ?? fetch;
+  const send = opts.fetch ? sendWithFetch(opts.fetch) : sendWithUndici;
   const keyParam = opts.keyParam ?? 'key';
   const batchSize = Math.min(MAX_IDS_PER_CALL, Math.max(1, Math.floor(opts.batchSize ?? MAX_IDS_PER_CALL)));
   if (!(opts.timeoutMs > 0)) throw new Error('createProviderClient: timeoutMs must be > 0');
@@ -101,14 +102,14 @@ export function createProviderClient(opts: ProviderClientOptions): ProviderClien
     const form = new URLSearchParams();
     form.set(keyParam, opts.apiKey);
     for (const [k, v] of Object.entries(params)) form.set(k, String(v));
-    return request({ fetch: doFetch, url: opts.apiUrl, timeoutMs: opts.timeoutMs, form });
+    return request({ send, url: opts.apiUrl, timeoutMs: opts.timeoutMs, form });
   };
 
   /** A read: the parsed JSON answer, or ProviderUnavailableError. */
   const read = async (params: Record<string, string | number>, url?: string): Promise<unknown> => {
     let answer: HttpAnswer;
     try {
-      answer = url === undefined ? await post(params) : await request({ fetch: doFetch, url, timeoutMs: opts.timeoutMs });
+      answer = url === undefined ? await post(params) : await request({ send, url, timeoutMs: opts.timeoutMs });
     } catch (err) {
       if (err instanceof TransportFailure) throw new ProviderUnavailableError(err.kind, err.message, undefined, { cause: err });
       throw err;
