@@ -34,10 +34,14 @@ export async function fetchAllRuns(client: Client, workflowId: string): Promise<
   const current = await fetchHistory(client, workflowId);
   const started = current.events?.[0]?.workflowExecutionStartedEventAttributes;
   let runId: string | null | undefined = started?.firstExecutionRunId || started?.originalExecutionRunId;
+  // A current run that continued no other is the first run: its history is the one just fetched
+  // (most workflows have one run; they are fetched once, not twice).
+  let fetched = started && !started.continuedExecutionRunId ? current : null;
   const runs: RunHistory[] = [];
   // Walk forward from the first run; each continued run names the next. Bounded, as a safety net.
   for (let guard = 0; runId && guard < 10_000; guard += 1) {
-    const history = await fetchHistory(client, workflowId, runId);
+    const history = fetched ?? (await fetchHistory(client, workflowId, runId));
+    fetched = null;
     runs.push({ runId, history });
     const last = history.events?.[history.events.length - 1];
     runId = last?.eventType === CONTINUED_AS_NEW ? last.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId : null;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import type { WorkflowBundle } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
 import { exportRuns, fetchAllRuns } from '../../observability/history-fetch';
 import { renderTimeline } from '../../observability/timeline';
 import { bundleWorkflows, startTestTemporal } from '../support/temporal';
@@ -62,6 +63,21 @@ it('folds a long quiet stretch into one line instead of printing the wait', asyn
     '   … 5 d with nothing to report …',
   ]);
   expect(lines[4]).toBe('TimerFired');
+});
+
+it('fetches a workflow of one run once, named by its own run id', async () => {
+  const workflowId = `timeline-once-${Date.now()}`;
+  const handle = await temporalServer.env.client.workflow.start('activityRetry', { taskQueue: 'timeline', workflowId, args: [0] });
+  await handle.result();
+  const getHandle = jest.spyOn(temporalServer.env.client.workflow, 'getHandle');
+  try {
+    const runs = await fetchAllRuns(temporalServer.env.client, workflowId);
+    expect(runs.map((r) => r.runId)).toEqual([handle.firstExecutionRunId]);
+    expect(runs[0].history.events?.at(-1)?.eventType).toBe(temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+    expect(getHandle).toHaveBeenCalledTimes(1);
+  } finally {
+    getHandle.mockRestore();
+  }
 });
 
 it('follows continue-as-new across runs, and every exported run replays against the workflow code', async () => {
