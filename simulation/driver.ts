@@ -119,15 +119,11 @@ export async function drive(world: World, api: ApiClient, scenario: Scenario, ca
     // Settle: time runs on (support still sweeps) until no order is active or the time is up.
     const settleUntil = world.now() + (options.settleMs ?? 14 * DAY);
     let sweep = 0;
-    const unchanged = new UnchangedFor(SETTLE_UNCHANGED_SWEEPS);
     while (world.now() < settleUntil) {
       const counts = await countByStatus(world);
       const active = ACTIVE_STATUSES.reduce((n, s) => n + (counts[s] ?? 0), 0);
       result.samples.push({ at: world.now() - startedAt, counts });
-      if (active === 0) break;
-      const left = await neverEndingLeft(ctx);
-      if (left && (left.allStarted || unchanged.same(left.snapshot))) break;
-      if (!left) unchanged.reset();
+      if (active === 0 || (await onlyNeverEndingLeft(ctx))) break;
       await perform(ctx, { at: world.now() - startedAt, kind: 'support_sweep', pick: ++sweep });
       const t = Date.now();
       await skipTo(world, world.now() + 6 * HOUR);
@@ -240,39 +236,15 @@ function anomaliesOfCallsNotSent(result: DriveResult): void {
 }
 
 /**
- * When every order still active is one whose provider's fate never ends it (the `stall` fate's speed
- * 0: the provider starts it at last, after 40 days, and leaves it there): whether all of them have
- * started (nothing will change them any more), and a snapshot of them by id and status. Waiting out
- * the settle time for them only burns wall time (14 simulated days, about 90 s of the default
- * world). A pending one may still be canceled (R-CANCEL-STALLED: each sweep's late cancel), so it
- * keeps the settle going until a simulated day of sweeps has changed nothing (UnchangedFor).
+ * Whether every order still active is one nothing will change any more: started at a provider whose
+ * fate delivers nothing and never ends it (the `stall` fate's speed 0: the provider starts it at
+ * last, after 40 days, and leaves it there). Waiting out the settle time for them only burns wall time
+ * (14 simulated days, about 90 s of the default world). A pending one may still be canceled
+ * (R-CANCEL-STALLED), so it keeps the settle going.
  */
-async function neverEndingLeft(ctx: Ctx): Promise<{ allStarted: boolean; snapshot: string } | null> {
-  const active = await ctx.world.prisma.order.findMany({ where: { status: { in: [...ACTIVE_STATUSES] } }, select: { id: true, status: true, link: true }, orderBy: { id: 'asc' } });
-  const neverEnding = active.length > 0 && active.every((o) => (o.status === 'in_progress' || o.status === 'pending') && NEVER_ENDING_TOKENS.some((token) => o.link.includes(token)));
-  if (!neverEnding) return null;
-  return { allStarted: active.every((o) => o.status === 'in_progress'), snapshot: active.map((o) => `${o.id}:${o.status}`).join(',') };
-}
-
-/** Sweeps every 6 simulated hours: a day of them that changed none of the orders left ends the settle. */
-const SETTLE_UNCHANGED_SWEEPS = 4;
-
-/** Whether the same value has been seen `times` times in a row (the settle's "nothing changed"). */
-export class UnchangedFor {
-  private last: string | null = null;
-  private count = 0;
-  constructor(private readonly times: number) {}
-
-  same(value: string): boolean {
-    this.count = value === this.last ? this.count + 1 : 1;
-    this.last = value;
-    return this.count > this.times;
-  }
-
-  reset(): void {
-    this.last = null;
-    this.count = 0;
-  }
+async function onlyNeverEndingLeft(ctx: Ctx): Promise<boolean> {
+  const active = await ctx.world.prisma.order.findMany({ where: { status: { in: [...ACTIVE_STATUSES] } }, select: { status: true, link: true } });
+  return active.length > 0 && active.every((o) => o.status === 'in_progress' && NEVER_ENDING_TOKENS.some((token) => o.link.includes(token)));
 }
 
 /** The link tokens of the fates whose provider never delivers and never ends the order. */
