@@ -58,7 +58,8 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     const facts = await collectOrderFacts(world.env.client, allIds);
     const replayedEarly = await replayingRest;
     const apiKeyOf = new Map([...cast.providerIds].map(([key, id]) => [id, simKey(key)]));
-    // The books (this thread and PostgreSQL) while the replay runs in worker threads.
+    // The books (this thread and PostgreSQL) while any run the replay process did not reach is
+    // replayed here, in worker threads.
     const [checks, replay] = await Promise.all([
       checkBooks({ prisma: world.prisma, workflows: facts, upstream: { orders: upstreamOrders(world), apiKeyOf } }),
       replayAll(world.env.client, world.bundle, facts.values(), [...cast.providerIds.values()], 2, replayedEarly.byRunId),
