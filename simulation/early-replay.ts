@@ -16,19 +16,13 @@ export interface EarlyReplayResult {
   duringDrive: number;
 }
 
-export interface FinishOptions {
-  /**
-   * The drive is over: first replay every run not replayed yet, open ones included (as their
-   * histories stand when it lists them). Default: stop taking runs.
-   */
-  drain?: boolean;
-  /** Real ms to wait for the answer before the process is killed and nothing counts as replayed. */
-  timeoutMs?: number;
-}
-
 export interface EarlyReplay {
-  /** Stops taking runs (or, draining, takes every run left), lets the one in progress end, and answers what was replayed. */
-  finish(options?: FinishOptions): Promise<EarlyReplayResult>;
+  /**
+   * The drive is over: the process replays every run not replayed yet, open ones included (as their
+   * histories stand when it lists them), and answers what it replayed. After `timeoutMs` of real
+   * time without an answer it is killed and nothing counts as replayed.
+   */
+  finish(timeoutMs?: number): Promise<EarlyReplayResult>;
   /** Ends the process at once (the world stops). */
   kill(): void;
 }
@@ -50,7 +44,7 @@ export function startEarlyReplay(options: { temporalAddress: string; bundlePath:
   const empty = (): EarlyReplayResult => ({ byRunId: new Map(), duringDrive: 0 });
   let finished: Promise<EarlyReplayResult> | null = null;
   return {
-    finish({ drain = false, timeoutMs = drain ? 900_000 : 120_000 } = {}) {
+    finish(timeoutMs = 900_000) {
       finished ??= new Promise<EarlyReplayResult>((resolve) => {
         if (child.exitCode !== null || !child.connected) return resolve(empty());
         const timer = setTimeout(() => {
@@ -73,7 +67,7 @@ export function startEarlyReplay(options: { temporalAddress: string; bundlePath:
         });
         // A process already on its way out (it failed, or was killed) cannot take the message (EPIPE,
         // channel closed): nothing was replayed, and its exit follows.
-        child.send({ type: 'finish', drain }, (error) => {
+        child.send({ type: 'finish' }, (error) => {
           if (!error) return;
           clearTimeout(timer);
           resolve(empty());

@@ -14,6 +14,7 @@ import type { OrderState } from '../workflows/order-contract';
 import { orderWorkflowId, providerSyncWorkflowId } from '../workflows/order-contract';
 import { stateQuery } from '../workflows/order-messages';
 import type { EarlyReplayResult } from './early-replay';
+import { runAll } from './run-all';
 
 const T = temporal.api.enums.v1.EventType;
 
@@ -50,14 +51,10 @@ export interface OrderWorkflowFacts {
 
 export async function collectOrderFacts(client: Client, orderIds: number[], concurrency = 8): Promise<Map<number, OrderWorkflowFacts>> {
   const facts = new Map<number, OrderWorkflowFacts>();
-  let next = 0;
-  const lane = async () => {
-    while (next < orderIds.length) {
-      const orderId = orderIds[next++];
-      facts.set(orderId, await factsOf(client, orderId));
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, lane));
+  await runAll(
+    orderIds.map((orderId) => async () => void facts.set(orderId, await factsOf(client, orderId))),
+    concurrency,
+  );
   return facts;
 }
 

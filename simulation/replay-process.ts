@@ -7,11 +7,10 @@
  * (unbounded-vm-timeouts.ts) and without the SDK's per-promise stack capture (no-stack-capture.ts).
  * Started by early-replay.ts (fork, with an IPC channel) with:
  *   SIM_TEMPORAL_ADDRESS, SIM_BUNDLE_PATH (the workflow code the worker runs), SIM_REPLAY_POLL_MS.
- * Messages: → { type: 'finish', drain?: boolean }
+ * Messages: → { type: 'finish' }
  *           ← { type: 'done', results: Array<[runId, workflowId, error | null]>, duringDrive: number }
- * A plain finish lets the run in progress end and answers; a draining one (the drive is over) first
- * takes every run not replayed yet, open ones included, and replays them all, while the simulation
- * collects its facts and checks the books.
+ * A finish (the drive is over) first takes every run not replayed yet, open ones included, and
+ * replays them all while the simulation collects its facts, then answers.
  */
 import { setPriority } from 'node:os';
 import { readFile } from 'node:fs/promises';
@@ -31,9 +30,9 @@ async function main(): Promise<void> {
   // The simulation gone (or killed): so is this process.
   process.on('disconnect', () => process.exit(0));
   // A finish before the replay is set up (a drive of seconds) answers at once: nothing replayed.
-  let onFinish: (drain: boolean) => void = () => void process.send?.({ type: 'done', results: [], duringDrive: 0 }, () => process.exit(0));
-  process.on('message', (message: { type?: string; drain?: boolean }) => {
-    if (message?.type === 'finish') onFinish(message.drain === true);
+  let onFinish = () => void process.send?.({ type: 'done', results: [], duringDrive: 0 }, () => process.exit(0));
+  process.on('message', (message: { type?: string }) => {
+    if (message?.type === 'finish') onFinish();
   });
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const client = new Client({ connection: await Connection.connect({ address: requiredEnv('SIM_TEMPORAL_ADDRESS') }) });
@@ -88,26 +87,19 @@ async function main(): Promise<void> {
   })();
 
   const timer = setInterval(() => void listClosed().catch(() => undefined), pollMs);
-  onFinish = (drain) => {
+  onFinish = () => {
     clearInterval(timer);
     const duringDrive = results.length;
-    const answer = () => void replaying.finally(() => process.send?.({ type: 'done', results, duringDrive }, () => process.exit(0)));
-    const stop = () => {
-      // The run in progress ends; what is still queued is left to the end's replay.
-      finishing = true;
-      wakeFeed?.();
-      answer();
-    };
-    if (!drain) return stop();
     // Every run not replayed yet: those closed since the last list, and the open ones as their
-    // histories stand now. A list that fails leaves the rest to the end's replay.
+    // histories stand now; the feed ends when they are done. A list that fails stops the feed
+    // after the run in progress, and leaves what is still queued to the end's replay.
     Promise.all([listClosed(), list(OPEN_RUNS_QUERY)])
-      .then(() => {
-        drained = true;
+      .then(() => (drained = true))
+      .catch(() => (finishing = true))
+      .finally(() => {
         wakeFeed?.();
-        answer();
-      })
-      .catch(stop);
+        void replaying.finally(() => process.send?.({ type: 'done', results, duringDrive }, () => process.exit(0)));
+      });
   };
   await replaying;
 }

@@ -54,7 +54,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     const allIds = (await world.prisma.order.findMany({ select: { id: true }, orderBy: { id: 'asc' } })).map((o) => o.id);
     // The replay process takes every run left (open ones too) while this process collects the
     // facts: the two overlap instead of the replay waiting for the facts' histories.
-    const replayingRest = world.earlyReplay.finish({ drain: true });
+    const replayingRest = world.earlyReplay.finish();
     const facts = await collectOrderFacts(world.env.client, allIds);
     const replayedEarly = await replayingRest;
     const apiKeyOf = new Map([...cast.providerIds].map(([key, id]) => [id, simKey(key)]));

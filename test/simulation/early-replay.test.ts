@@ -19,7 +19,7 @@ it('a replay process that cannot reach Temporal answers "nothing replayed", and 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   expect(lines.join('\n')).toMatch(/simulation replay process failed/);
-  const result = await replay.finish({ drain: true, timeoutMs: 60_000 });
+  const result = await replay.finish(60_000);
   expect(result.byRunId.size).toBe(0);
   await rm(dir, { recursive: true, force: true });
 }, 90_000);

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startFaultProxy } from '../../simulation/fault-proxy';
 import type { FaultProxy } from '../../simulation/fault-proxy';
+import { readText } from '../../simulation/http-call';
 
 let target: Server;
 let proxy: FaultProxy;
@@ -14,10 +15,7 @@ let now = 0;
 beforeAll(async () => {
   // Echoes what it got; `reset` in the body makes it drop the connection instead of answering.
   target = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
+    void readText(req).then((body) => {
       if (body.includes('reset')) return void req.socket.destroy();
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ method: req.method, path: req.url, contentType: req.headers['content-type'], body }));
     });
