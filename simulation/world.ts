@@ -56,6 +56,17 @@ export const PROVIDER_TIMEOUT_MS = 400;
 export const TIMER_SLACK_MS = 1_000;
 
 /**
+ * Workflows' own timers (start windows, refill windows, runs' age, schedules, the syncs' rounds) may
+ * fire later than due by a tenth of their length, at most 6 h (temporal-server clock.ts): never
+ * early, as Temporal promises, and late as a loaded server's timers may be. Months of refill
+ * windows close at a distinct instant each, one every few simulated minutes, and each instant is a
+ * round of workflow tasks in real time; a day-long timer waiting a few hours more for its neighbours
+ * makes them one round. The driver's own waits (env.sleep) keep the 1 s slack, so every event still
+ * happens at its time, and a timer never fires past the next one.
+ */
+export const WORKFLOW_TIMER_SLACK = { fraction: 0.1, maxMs: 6 * 3_600_000 };
+
+/**
  * The provider sync's pacing in the simulation: months of orders with the engine's 15 s..5 min rounds
  * would be ~100,000 rounds per provider (and a round after every dispatch's wake). Each round is an
  * instant the skipped clock stops at, with its workflow tasks, its activity and the signals it sends,
@@ -109,7 +120,7 @@ export async function startWorld(options: StartWorldOptions): Promise<World> {
       databaseUrl = await createDatabase(pg.url, 'simulation');
       await migrate(databaseUrl);
     }
-    const temporal = await startInMemoryTemporalServer({ logger: { warn: () => undefined }, timerSlackMs: TIMER_SLACK_MS });
+    const temporal = await startInMemoryTemporalServer({ logger: { warn: () => undefined }, timerSlackMs: TIMER_SLACK_MS, workflowTimerSlack: WORKFLOW_TIMER_SLACK });
     stops.push(() => temporal.shutdown());
     const env = await connectTimeSkipping(temporal.address);
     stops.push(() => env.teardown());

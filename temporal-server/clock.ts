@@ -12,7 +12,20 @@ export type TimerCallback = () => void;
 interface Timer {
   id: number;
   fireAt: number;
+  /** How late it may fire (ms): a jump that takes it along lands no later than fireAt + this. */
+  toleranceMs: number;
   callback: TimerCallback;
+}
+
+/**
+ * How late a workflow's own timer (StartTimer) may fire on a skipped clock: `fraction` of its length,
+ * at most `maxMs` (and never less than the clock's slack). A timer of 30 days may fire hours late,
+ * one of a second only by the slack. Temporal promises a timer never fires early; how late it fires
+ * depends on the server's load, so a workflow that is right cannot depend on it.
+ */
+export interface WorkflowTimerSlack {
+  fraction: number;
+  maxMs: number;
 }
 
 export class VirtualClock {
@@ -26,19 +39,33 @@ export class VirtualClock {
   private stopped = false;
 
   private readonly slackMs: number;
+  private readonly workflowTimerSlack: WorkflowTimerSlack;
 
   /**
-   * `slackMs` (default 0): a jump to the next timer goes on to the last timer due within that many
-   * ms after it, so timers a few ms apart fire at one instant (late by at most the slack, never
-   * early, as a real server's timer queue fires them late by its own latency). Each instant the
-   * clock stops at costs a round of workflow tasks in real time; a simulation of months stops at
-   * thousands of them, many only milliseconds apart (orders placed in one batch).
+   * `slackMs` (default 0): every timer may fire that many ms late, so a jump to the next timer goes
+   * on to the last timer due within that many ms after it, and timers a few ms apart fire at one
+   * instant (late by at most the slack, never early, as a real server's timer queue fires them late
+   * by its own latency). Each instant the clock stops at costs a round of workflow tasks in real
+   * time; a simulation of months stops at thousands of them, many only milliseconds apart (orders
+   * placed in one batch).
+   * `workflowTimerSlack` (default none): workflows' own timers may fire later, in proportion to their
+   * length (workflowTimerToleranceMs). A jump never takes a timer later than its own tolerance, so a
+   * client's env.sleep (the clock's slack only) bounds every jump that passes it.
    */
-  constructor(options: { timeSkipping: boolean; slackMs?: number }) {
+  constructor(options: { timeSkipping: boolean; slackMs?: number; workflowTimerSlack?: WorkflowTimerSlack }) {
     // Without time skipping the clock stays locked for good and runs in real time.
     this.clientLocks = options.timeSkipping ? 1 : Number.POSITIVE_INFINITY;
     this.slackMs = options.slackMs ?? 0;
     if (!(this.slackMs >= 0)) throw new Error('timer slack must be 0 or more ms');
+    this.workflowTimerSlack = options.workflowTimerSlack ?? { fraction: 0, maxMs: 0 };
+    const { fraction, maxMs } = this.workflowTimerSlack;
+    if (!(fraction >= 0 && fraction <= 1 && maxMs >= 0)) throw new Error('workflow timer slack: fraction must be 0..1 and maxMs 0 or more');
+  }
+
+  /** How late a workflow's timer of `durationMs` may fire: a share of its length, capped, at least the slack. */
+  workflowTimerToleranceMs(durationMs: number): number {
+    const { fraction, maxMs } = this.workflowTimerSlack;
+    return Math.max(this.slackMs, Math.min(maxMs, Math.floor(durationMs * fraction)));
   }
 
   now(): number {
@@ -72,9 +99,12 @@ export class VirtualClock {
     this.scheduleTick();
   }
 
-  /** Calls back once virtual time reaches `fireAt`; returns a function that cancels the timer. */
-  at(fireAt: number, callback: TimerCallback): () => void {
-    const timer = { id: this.nextTimerId++, fireAt, callback };
+  /**
+   * Calls back once virtual time reaches `fireAt`, on a jump no later than `fireAt + toleranceMs`
+   * (default: the clock's slack); returns a function that cancels the timer.
+   */
+  at(fireAt: number, callback: TimerCallback, toleranceMs = this.slackMs): () => void {
+    const timer = { id: this.nextTimerId++, fireAt, toleranceMs: Math.max(0, toleranceMs), callback };
     const index = this.timers.findIndex((t) => t.fireAt > fireAt);
     if (index === -1) this.timers.push(timer);
     else this.timers.splice(index, 0, timer);
@@ -84,8 +114,8 @@ export class VirtualClock {
     };
   }
 
-  after(delayMs: number, callback: TimerCallback): () => void {
-    return this.at(this.now() + Math.max(0, delayMs), callback);
+  after(delayMs: number, callback: TimerCallback, toleranceMs?: number): () => void {
+    return this.at(this.now() + Math.max(0, delayMs), callback, toleranceMs);
   }
 
   stop(): void {
@@ -114,7 +144,7 @@ export class VirtualClock {
     if (!next) return;
     const wait = next.fireAt - this.now();
     if (wait <= 0 || this.isSkipping()) {
-      if (wait > 0) this.offsetMs += this.jumpTarget(next.fireAt) - this.now();
+      if (wait > 0) this.offsetMs += this.jumpTarget() - this.now();
       this.timers.shift();
       next.callback();
       // Callbacks usually schedule work (which takes a hold) before the next tick runs.
@@ -124,12 +154,17 @@ export class VirtualClock {
     this.realTimeout = setTimeout(() => this.tick(), Math.min(wait, 2 ** 31 - 1));
   }
 
-  /** Where a jump to `first` lands: the last timer due within the slack after it (timers are sorted). */
-  private jumpTarget(first: number): number {
-    let target = first;
+  /**
+   * Where a jump lands: the last timer that every timer before it may wait for (each no later than
+   * its fireAt + toleranceMs). Timers are sorted by fireAt, the first is the next due.
+   */
+  private jumpTarget(): number {
+    let target = this.timers[0].fireAt;
+    let latest = Number.POSITIVE_INFINITY;
     for (const t of this.timers) {
-      if (t.fireAt > first + this.slackMs) break;
+      if (t.fireAt > latest) break;
       target = t.fireAt;
+      latest = Math.min(latest, t.fireAt + t.toleranceMs);
     }
     return target;
   }

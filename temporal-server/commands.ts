@@ -211,7 +211,8 @@ function startTimer(context: Context, a: temporal.api.command.v1.IStartTimerComm
     workflowTaskCompletedEventId: context.completedEventId,
   });
   const startedEventId = started.eventId as number;
-  const cancel = engine.clock.after(durationToMs(a.startToFireTimeout), () => {
+  const delayMs = durationToMs(a.startToFireTimeout);
+  const cancel = engine.clock.after(delayMs, () => {
     const timer = run.timers.get(timerId);
     if (timer?.startedEventId !== startedEventId) return;
     const write = () => {
@@ -221,7 +222,7 @@ function startTimer(context: Context, a: temporal.api.command.v1.IStartTimerComm
     // Buffered while a workflow task is in flight; until written, the task's completion may cancel it.
     timer.firedWrite = write;
     engine.deliver(run, write);
-  });
+  }, engine.clock.workflowTimerToleranceMs(delayMs));
   run.timers.set(timerId, { startedEventId, cancel });
 }
 

@@ -7,6 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { VirtualClock } from './clock';
+import type { WorkflowTimerSlack } from './clock';
 import { Engine } from './engine';
 import { addProtobufService } from './grpc-server';
 import { operatorServiceHandlers } from './operator-service';
@@ -21,6 +22,8 @@ export interface InMemoryTemporalServerOptions {
   timeSkipping?: boolean;
   /** Timers due within this many ms of a time-skipping jump fire at its instant (default 0; clock.ts). */
   timerSlackMs?: number;
+  /** Workflows' own timers may fire later in proportion to their length (default none; clock.ts). */
+  workflowTimerSlack?: WorkflowTimerSlack;
   /** How long an idle long poll waits before answering empty (default 20 s). */
   longPollMs?: number;
   logger?: { warn(message: string): void };
@@ -38,7 +41,7 @@ export async function startInMemoryTemporalServer(
 ): Promise<InMemoryTemporalServer> {
   const logger = options.logger ?? { warn: (message: string) => console.warn(`[temporal-in-memory] ${message}`) };
   const longPollMs = options.longPollMs ?? 20_000;
-  const clock = new VirtualClock({ timeSkipping: options.timeSkipping ?? true, slackMs: options.timerSlackMs });
+  const clock = new VirtualClock({ timeSkipping: options.timeSkipping ?? true, slackMs: options.timerSlackMs, workflowTimerSlack: options.workflowTimerSlack });
   const engine = new Engine(clock, new TaskQueues(longPollMs), logger);
 
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 128 * 1024 * 1024 });
