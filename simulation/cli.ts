@@ -53,7 +53,7 @@ function print(report: SimulationReport): void {
   out(`  provider calls     ${f.providerCalls.total} (${f.providerCalls.failedByOutage} in outages), per order ${JSON.stringify(f.providerCalls.perOrder)}, by action ${JSON.stringify(f.providerCalls.byAction)}, given up by the engine's timeout ${JSON.stringify(f.providerCalls.gaveUp)}, answered in ms ${JSON.stringify(f.providerCalls.answerMs)}`);
   out(`  events per order   ${JSON.stringify(f.temporal.eventsPerOrder)}`);
   out(`  Actions per order  ${JSON.stringify(f.temporal.actionsPerOrder)} (Temporal Cloud billing, estimated from the histories)`);
-  out(`  replay             ${f.temporal.replayedHistories} runs: ${f.temporal.replayedByProcess} by the replay process at the lowest CPU priority (${f.temporal.replayedDuringDrive} of them during the drive, the rest while the facts were collected), ${f.temporal.replayedHistories - f.temporal.replayedByProcess} at the end`);
+  out(`  replay             ${f.temporal.replayedHistories} runs: ${f.temporal.replayedByProcess} by the replay process at the lowest CPU priority (${f.temporal.replayedDuringDrive} of them during the drive, the rest while the facts were collected), ${f.temporal.replayedHistories - f.temporal.replayedByProcess} at the end; the facts of ${f.temporal.factsFromReplayProcess} orders from the histories it fetched`);
   out(`  faults             ${JSON.stringify(f.faults)}`);
   out(`  API answers        ${JSON.stringify(f.answers)}`);
   out(`  not sent           ${JSON.stringify(Object.fromEntries(Object.entries(f.eventsWithoutOrder).map(([kind, orders]) => [kind, orders.length])))} (calls about orders whose placement was refused)`);

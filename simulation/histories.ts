@@ -4,7 +4,6 @@
  * refill window), events and Temporal Actions per order, and every history replayed on today's code.
  */
 import type { Client } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import type { ReplayWorkerOptions, WorkflowBundle } from '@temporalio/worker';
@@ -15,31 +14,16 @@ import { orderWorkflowId, providerSyncWorkflowId } from '../workflows/order-cont
 import { stateQuery } from '../workflows/order-messages';
 import type { EarlyReplayResult } from './early-replay';
 import { runAll } from './run-all';
-
-const T = temporal.api.enums.v1.EventType;
-
-/**
- * Events Temporal Cloud bills as Actions (its pricing page): starts, signals, updates, queries are
- * not, activities (scheduled; a retry is another), local activities (their marker), timers,
- * search-attribute upserts, continue-as-new, child workflows, external signals.
- */
-const ACTION_EVENTS = new Set<number>([
-  T.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
-  T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
-  T.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
-  T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
-  T.EVENT_TYPE_MARKER_RECORDED,
-  T.EVENT_TYPE_TIMER_STARTED,
-  T.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
-  T.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
-  T.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
-  T.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
-]);
+import { orderFactsOfRuns, runFactsOf } from './run-facts';
+import type { OrderRunsFacts, RunFacts } from './run-facts';
 
 export interface OrderWorkflowFacts {
   orderId: number;
-  /** null: no workflow with this id. */
-  runs: RunHistory[] | null;
+  /**
+   * The workflow's runs, first to current; a run's history is here when this process fetched it
+   * (null: the replay process took its facts from it, and replayed it). Null: no workflow with this id.
+   */
+  runs: Array<{ runId: string; history: temporal.api.history.v1.IHistory | null }> | null;
   /** The workflow's own view: its result, or the state query of an open run. */
   state: OrderState | null;
   open: boolean;
@@ -49,16 +33,39 @@ export interface OrderWorkflowFacts {
   activityFailures: number;
 }
 
-export async function collectOrderFacts(client: Client, orderIds: number[], concurrency = 8): Promise<Map<number, OrderWorkflowFacts>> {
+/**
+ * Every order's facts. `known`: run facts the replay process took from the histories it fetched
+ * during the drive; an order whose runs are all among them, its workflow closed, is not fetched
+ * again. The others (open ones, those closed in the drive's last seconds) are fetched here.
+ */
+export async function collectOrderFacts(
+  client: Client,
+  orderIds: number[],
+  known: Iterable<RunFacts> = [],
+  concurrency = 8,
+): Promise<{ facts: Map<number, OrderWorkflowFacts>; fetched: number }> {
+  const knownByWorkflow = new Map<string, RunFacts[]>();
+  for (const run of known) knownByWorkflow.set(run.workflowId, [...(knownByWorkflow.get(run.workflowId) ?? []), run]);
   const facts = new Map<number, OrderWorkflowFacts>();
+  const toFetch: number[] = [];
+  for (const orderId of orderIds) {
+    const ofRuns = orderFactsOfRuns(knownByWorkflow.get(orderWorkflowId(orderId)) ?? []);
+    if (ofRuns && !ofRuns.open) facts.set(orderId, orderFacts(orderId, ofRuns, null, ofRuns.result));
+    else toFetch.push(orderId);
+  }
   await runAll(
-    orderIds.map((orderId) => async () => void facts.set(orderId, await factsOf(client, orderId))),
+    toFetch.map((orderId) => async () => void facts.set(orderId, await fetchFactsOf(client, orderId))),
     concurrency,
   );
-  return facts;
+  return { facts: new Map([...facts].sort((a, b) => a[0] - b[0])), fetched: toFetch.length };
 }
 
-async function factsOf(client: Client, orderId: number): Promise<OrderWorkflowFacts> {
+function orderFacts(orderId: number, ofRuns: OrderRunsFacts, histories: Map<string, temporal.api.history.v1.IHistory> | null, state: OrderState | null): OrderWorkflowFacts {
+  const runs = ofRuns.runIds.map((runId) => ({ runId, history: histories?.get(runId) ?? null }));
+  return { orderId, runs, state, open: ofRuns.open, events: ofRuns.events, actions: ofRuns.actions, activityFailures: ofRuns.activityFailures };
+}
+
+async function fetchFactsOf(client: Client, orderId: number): Promise<OrderWorkflowFacts> {
   const workflowId = orderWorkflowId(orderId);
   let runs: RunHistory[];
   try {
@@ -66,27 +73,10 @@ async function factsOf(client: Client, orderId: number): Promise<OrderWorkflowFa
   } catch {
     return { orderId, runs: null, state: null, open: false, events: 0, actions: 0, activityFailures: 0 };
   }
-  let events = 0;
-  let actions = 0;
-  let activityFailures = 0;
-  for (const run of runs) {
-    for (const e of run.history.events ?? []) {
-      events++;
-      if (ACTION_EVENTS.has(e.eventType ?? 0)) actions++;
-      if (e.eventType === T.EVENT_TYPE_ACTIVITY_TASK_FAILED || e.eventType === T.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT) activityFailures++;
-    }
-  }
-  const last = runs[runs.length - 1]?.history.events?.at(-1);
-  const completed = last?.eventType === T.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED;
-  const closed = completed || isClosing(last?.eventType);
-  let state: OrderState | null = null;
-  if (completed) {
-    const payload = last!.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
-    state = payload ? (defaultPayloadConverter.fromPayload(payload as never) as OrderState) : null;
-  } else if (!closed) {
-    state = await queryState(client, workflowId);
-  }
-  return { orderId, runs, state, open: !closed, events, actions, activityFailures };
+  const ofRuns = orderFactsOfRuns(runs.map((run) => runFactsOf(workflowId, run.runId, run.history)));
+  if (!ofRuns) return { orderId, runs: null, state: null, open: false, events: 0, actions: 0, activityFailures: 0 };
+  const state = ofRuns.open ? await queryState(client, workflowId) : ofRuns.result;
+  return orderFacts(orderId, ofRuns, new Map(runs.map((run) => [run.runId, run.history])), state);
 }
 
 /**
@@ -102,16 +92,6 @@ async function queryState(client: Client, workflowId: string): Promise<OrderStat
       if (attempt === 3) return null;
     }
   }
-}
-
-function isClosing(type: number | null | undefined): boolean {
-  return (
-    type === T.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED ||
-    type === T.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED ||
-    type === T.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT ||
-    type === T.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED ||
-    type === T.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
-  );
 }
 
 /**
@@ -146,7 +126,7 @@ export async function replayAll(
   lanes = 2,
   replayedBefore: EarlyReplayResult['byRunId'] = new Map(),
 ): Promise<ReplayOutcome> {
-  const items: Array<{ workflowId: string; history: temporal.api.history.v1.IHistory; runId: string }> = [];
+  const items: Array<{ workflowId: string; history: temporal.api.history.v1.IHistory | null; runId: string }> = [];
   for (const f of facts) for (const run of f.runs ?? []) items.push({ workflowId: orderWorkflowId(f.orderId), history: run.history, runId: run.runId });
   for (const providerId of providerIds) {
     const workflowId = providerSyncWorkflowId(providerId);
@@ -155,7 +135,7 @@ export async function replayAll(
   }
   const outcome: ReplayOutcome = { replayed: 0, replayedBefore: 0, failures: [] };
   // A run the replay process replayed (early-replay.ts) counts with its result.
-  const rest = items.filter(({ runId, workflowId }) => {
+  const left = items.filter(({ runId, workflowId }) => {
     const before = replayedBefore.get(runId);
     if (!before) return true;
     outcome.replayed++;
@@ -163,7 +143,22 @@ export async function replayAll(
     if (before.error !== null) outcome.failures.push({ workflowId, runId, error: before.error });
     return false;
   });
-  const lane = async (mine: typeof items, index: number) => {
+  // A run whose facts came from the replay process but which it did not replay (it stopped first):
+  // its history is fetched now. One that cannot be fetched fails the check, named.
+  const rest: Array<{ workflowId: string; history: temporal.api.history.v1.IHistory; runId: string }> = [];
+  await runAll(
+    left.map((item) => async () => {
+      if (item.history) return void rest.push({ ...item, history: item.history });
+      try {
+        rest.push({ ...item, history: await client.workflow.getHandle(item.workflowId, item.runId).fetchHistory() });
+      } catch (error) {
+        outcome.replayed++;
+        outcome.failures.push({ workflowId: item.workflowId, runId: item.runId, error: `history not fetched for the replay: ${String(error)}` });
+      }
+    }),
+    8,
+  );
+  const lane = async (mine: typeof rest, index: number) => {
     const results = Worker.runReplayHistories(
       threadedReplayOptions(bundle, `simulation-${index}`),
       mine.map(({ workflowId, history }) => ({ workflowId, history })),

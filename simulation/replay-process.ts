@@ -8,9 +8,11 @@
  * Started by early-replay.ts (fork, with an IPC channel) with:
  *   SIM_TEMPORAL_ADDRESS, SIM_BUNDLE_PATH (the workflow code the worker runs), SIM_REPLAY_POLL_MS.
  * Messages: → { type: 'finish' }
+ *           ← { type: 'facts', runs: RunFacts[] } at once: every run fetched so far (run-facts.ts)
  *           ← { type: 'done', results: Array<[runId, workflowId, error | null]>, duringDrive: number }
- * A finish (the drive is over) first takes every run not replayed yet, open ones included, and
- * replays them all while the simulation collects its facts, then answers.
+ * A finish (the drive is over) first answers the facts of the runs it fetched (the simulation then
+ * fetches only the others), then takes every run not replayed yet, open ones included, and replays
+ * them all while the simulation collects the rest of its facts, then answers what it replayed.
  */
 import { setPriority } from 'node:os';
 import { readFile } from 'node:fs/promises';
@@ -18,6 +20,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { closedRunsQuery, OPEN_RUNS_QUERY, RunsSeen } from './replay-feed';
 import { requiredEnv } from './required-env';
+import { runFactsOf } from './run-facts';
+import type { RunFacts } from './run-facts';
 import { dropPromiseStackCapture } from './no-stack-capture';
 import { dropUnboundedVmTimeouts } from './unbounded-vm-timeouts';
 import type { ClosedRun } from './replay-feed';
@@ -30,7 +34,10 @@ async function main(): Promise<void> {
   // The simulation gone (or killed): so is this process.
   process.on('disconnect', () => process.exit(0));
   // A finish before the replay is set up (a drive of seconds) answers at once: nothing replayed.
-  let onFinish = () => void process.send?.({ type: 'done', results: [], duringDrive: 0 }, () => process.exit(0));
+  let onFinish = () => {
+    process.send?.({ type: 'facts', runs: [] });
+    process.send?.({ type: 'done', results: [], duringDrive: 0 }, () => process.exit(0));
+  };
   process.on('message', (message: { type?: string }) => {
     if (message?.type === 'finish') onFinish();
   });
@@ -42,6 +49,7 @@ async function main(): Promise<void> {
   const seen = new RunsSeen();
   const queue: ClosedRun[] = [];
   const results: ReplayResultEntry[] = [];
+  const runFacts: RunFacts[] = [];
   let finishing = false;
   /** The drive is over and every run left is queued: the feed ends when the queue is empty. */
   let drained = false;
@@ -70,6 +78,7 @@ async function main(): Promise<void> {
       // A history that cannot be fetched now is left to the end's replay.
       const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory().catch(() => null);
       if (!history) continue;
+      runFacts.push(runFactsOf(run.workflowId, run.runId, history));
       yield { workflowId: run.workflowId, history };
     }
   }
@@ -89,6 +98,7 @@ async function main(): Promise<void> {
   const timer = setInterval(() => void listClosed().catch(() => undefined), pollMs);
   onFinish = () => {
     clearInterval(timer);
+    process.send?.({ type: 'facts', runs: runFacts });
     const duringDrive = results.length;
     // Every run not replayed yet: those closed since the last list, and the open ones as their
     // histories stand now; the feed ends when they are done. A list that fails stops the feed

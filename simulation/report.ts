@@ -17,7 +17,7 @@ export interface Figures {
   };
   refunds: { count: number; total: string; byRule: Record<string, number> };
   providerCalls: { total: number; failedByOutage: number; byAction: Record<string, number>; /** Calls the engine's timeout gave up on, by action (fault-proxy.ts). */ gaveUp: Record<string, number>; /** Real ms from arrival to answer at the fault proxy, calls answered in time. */ answerMs: Stats; perOrder: Stats };
-  temporal: { eventsPerOrder: Stats; actionsPerOrder: Stats; activityFailures: number; replayedHistories: number; /** Of those, by the replay process (the rest at the end, in this process). */ replayedByProcess: number; /** Of those, before the drive ended. */ replayedDuringDrive: number };
+  temporal: { eventsPerOrder: Stats; actionsPerOrder: Stats; activityFailures: number; replayedHistories: number; /** Of those, by the replay process (the rest at the end, in this process). */ replayedByProcess: number; /** Of those, before the drive ended. */ replayedDuringDrive: number; /** Orders whose facts came from the histories the replay process fetched (the rest fetched at the end). */ factsFromReplayProcess: number };
   answers: Record<string, number>;
   /** Calls about orders the API never gave an id (placement refused), not sent: kind → scenario order indexes. */
   eventsWithoutOrder: Record<string, number[]>;

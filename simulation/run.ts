@@ -52,11 +52,14 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     options.progress?.('checking the books and replaying every history...');
     const orderIds = [...new Set(driven.orderIds.values())].sort((a, b) => a - b);
     const allIds = (await world.prisma.order.findMany({ select: { id: true }, orderBy: { id: 'asc' } })).map((o) => o.id);
-    // The replay process takes every run left (open ones too) while this process collects the
-    // facts: the two overlap instead of the replay waiting for the facts' histories.
-    const replayingRest = world.earlyReplay.finish();
-    const facts = await collectOrderFacts(world.env.client, allIds);
-    const replayedEarly = await replayingRest;
+    // The replay process answers the facts of the runs it fetched during the drive, then takes every
+    // run left (open ones too) while this process fetches the facts of the orders it did not have:
+    // the two overlap, and a closed run's history is fetched once in the whole run.
+    const finishing = world.earlyReplay.finish();
+    const t = Date.now();
+    const { facts, fetched } = await collectOrderFacts(world.env.client, allIds, await finishing.runFacts);
+    options.progress?.(`facts of ${allIds.length} orders in ${((Date.now() - t) / 1000).toFixed(1)} s: ${allIds.length - fetched} from the replay process, ${fetched} fetched (open ones, those closed last)`);
+    const replayedEarly = await finishing.replayed;
     const apiKeyOf = new Map([...cast.providerIds].map(([key, id]) => [id, simKey(key)]));
     // The books (this thread and PostgreSQL) while any run the replay process did not reach is
     // replayed here, in worker threads.
@@ -82,7 +85,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
       replay: `npm run simulate -- --seed ${options.seed} --orders ${scenario.orders.length} --days ${scenario.days}${options.kills !== undefined ? ` --kills ${options.kills}` : ''}`,
       checks: checks.map((c) => ({ name: c.name, claim: c.claim, checked: c.checked, passed: c.failures.length === 0, failures: c.failures.slice(0, 200) })),
       anomalies: driven.anomalies,
-      figures: await figures(world, scenario.orders.length, orderIds.length, driven, facts, { ...replay, duringDrive: replayedEarly.duringDrive }, { t0, t1, t2, t3 }),
+      figures: await figures(world, scenario.orders.length, orderIds.length, driven, facts, { ...replay, duringDrive: replayedEarly.duringDrive, factsFromProcess: allIds.length - fetched }, { t0, t1, t2, t3 }),
       failingOrders,
       unsettledOrders,
       samples: driven.samples,
@@ -111,7 +114,7 @@ async function figures(
   placed: number,
   driven: DriveResult,
   facts: Map<number, OrderWorkflowFacts>,
-  replay: ReplayOutcome & { duringDrive: number },
+  replay: ReplayOutcome & { duringDrive: number; factsFromProcess: number },
   t: { t0: number; t1: number; t2: number; t3: number },
 ): Promise<SimulationReport['figures']> {
   const byStatus = Object.fromEntries(
@@ -137,7 +140,7 @@ async function figures(
     orders: { planned, placed, byStatus, byType, openInRefillWindow: all.filter((f) => f.open).length },
     refunds: { count: refundRows.reduce((n, r) => n + r.n, 0), total, byRule: countByRule(refundRows) },
     providerCalls: { total: calls.total, failedByOutage: calls.failed, byAction: calls.byAction, gaveUp: calls.gaveUp, answerMs: stats(calls.answerMs), perOrder: stats(perOrder) },
-    temporal: { eventsPerOrder: stats(all.map((f) => f.events)), actionsPerOrder: stats(all.map((f) => f.actions)), activityFailures: all.reduce((n, f) => n + f.activityFailures, 0), replayedHistories: replay.replayed, replayedByProcess: replay.replayedBefore, replayedDuringDrive: replay.duringDrive },
+    temporal: { eventsPerOrder: stats(all.map((f) => f.events)), actionsPerOrder: stats(all.map((f) => f.actions)), activityFailures: all.reduce((n, f) => n + f.activityFailures, 0), replayedHistories: replay.replayed, replayedByProcess: replay.replayedBefore, replayedDuringDrive: replay.duringDrive, factsFromReplayProcess: replay.factsFromProcess },
     answers: driven.answers,
     eventsWithoutOrder: driven.withoutOrder,
     faults: { ...driven.faults, workerStarts: world.workerStarts },

@@ -1,6 +1,6 @@
 // The replay during the drive, from the simulation's side (simulation/early-replay.ts): when its
-// process cannot do the work, finish() answers that nothing was replayed, so the end replays every
-// run instead of trusting a replay that did not happen.
+// process cannot do the work, finish() answers that nothing was replayed and no run's facts were
+// taken, so the end fetches and replays every run instead of trusting a replay that did not happen.
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,8 @@ it('a replay process that cannot reach Temporal answers "nothing replayed", and 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   expect(lines.join('\n')).toMatch(/simulation replay process failed/);
-  const result = await replay.finish(60_000);
-  expect(result.byRunId.size).toBe(0);
+  const finishing = replay.finish(60_000);
+  expect(await finishing.runFacts).toEqual([]);
+  expect((await finishing.replayed).byRunId.size).toBe(0);
   await rm(dir, { recursive: true, force: true });
 }, 90_000);

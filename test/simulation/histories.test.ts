@@ -49,3 +49,25 @@ it('a run the replay process replayed counts with its result and is not replayed
   expect(outcome.replayedBefore).toBe(2);
   expect(outcome.failures).toEqual([{ workflowId: 'order-9001', runId: 'run-1', error: 'Nondeterminism error: ...' }]);
 });
+
+it('a run known only by its facts (the replay process stopped before replaying it) is fetched and replayed; one that cannot be fetched fails the check, named', async () => {
+  const bundle = await bundleWorkflows(require.resolve('../../workflows'));
+  const facts = factsOf(stored.slice(0, 2)).map((f) => ({ ...f, runs: f.runs!.map((r) => ({ ...r, history: null })) }));
+  // The server has run-0's history; run-1's fetch fails.
+  const fetched: string[] = [];
+  const client = {
+    workflow: {
+      getHandle: (workflowId: string, runId: string) => ({
+        fetchHistory: async () => {
+          fetched.push(`${workflowId}/${runId}`);
+          if (runId === 'run-0') return stored[0];
+          throw new Error('NOT_FOUND');
+        },
+      }),
+    },
+  } as unknown as Client;
+  const outcome = await replayAll(client, bundle, facts, [], 2);
+  expect(fetched.sort()).toEqual(['order-9000/run-0', 'order-9001/run-1']);
+  expect(outcome.replayed).toBe(2);
+  expect(outcome.failures).toEqual([{ workflowId: 'order-9001', runId: 'run-1', error: expect.stringMatching(/^history not fetched for the replay: .*NOT_FOUND/) }]);
+});
