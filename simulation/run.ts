@@ -53,19 +53,25 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
     const orderIds = [...new Set(driven.orderIds.values())].sort((a, b) => a - b);
     const allIds = (await world.prisma.order.findMany({ select: { id: true }, orderBy: { id: 'asc' } })).map((o) => o.id);
     // The replay process answers the facts of the runs it fetched during the drive, then takes every
-    // run left (open ones too) while this process fetches the facts of the orders it did not have:
-    // the two overlap, and a closed run's history is fetched once in the whole run.
+    // run left (open ones too) while this process fetches the facts of the orders it did not have,
+    // then checks the books (this thread and PostgreSQL): a closed run's history is fetched once in
+    // the whole run, and the books do not wait for the replay. Any run the replay process did not
+    // reach is replayed here at the end, in worker threads.
     const finishing = world.earlyReplay.finish();
-    const t = Date.now();
+    let t = Date.now();
     const { facts, fetched } = await collectOrderFacts(world.env.client, allIds, await finishing.runFacts);
     options.progress?.(`facts of ${allIds.length} orders in ${((Date.now() - t) / 1000).toFixed(1)} s: ${allIds.length - fetched} from the replay process, ${fetched} fetched (open ones, those closed last)`);
-    const replayedEarly = await finishing.replayed;
+    t = Date.now();
     const apiKeyOf = new Map([...cast.providerIds].map(([key, id]) => [id, simKey(key)]));
-    // The books (this thread and PostgreSQL) while any run the replay process did not reach is
-    // replayed here, in worker threads.
-    const [checks, replay] = await Promise.all([
-      checkBooks({ prisma: world.prisma, workflows: facts, upstream: { orders: upstreamOrders(world), apiKeyOf } }),
-      replayAll(world.env.client, world.bundle, facts.values(), [...cast.providerIds.values()], 2, replayedEarly.byRunId),
+    const [checks, { replay, replayedEarly }] = await Promise.all([
+      checkBooks({ prisma: world.prisma, workflows: facts, upstream: { orders: upstreamOrders(world), apiKeyOf } }).then((done) => {
+        options.progress?.(`books checked in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+        return done;
+      }),
+      finishing.replayed.then(async (replayedEarly) => {
+        options.progress?.(`replay process done ${((Date.now() - t) / 1000).toFixed(1)} s after the facts: ${replayedEarly.byRunId.size} runs, ${replayedEarly.byRunId.size - replayedEarly.duringDrive} of them after the drive`);
+        return { replayedEarly, replay: await replayAll(world.env.client, world.bundle, facts.values(), [...cast.providerIds.values()], 2, replayedEarly.byRunId) };
+      }),
     ]);
     checks.push({
       name: 'replay',
