@@ -100,11 +100,15 @@ async function main(): Promise<void> {
     clearInterval(timer);
     process.send?.({ type: 'facts', runs: runFacts });
     const duringDrive = results.length;
+    const behind = queue.length;
     // Every run not replayed yet: those closed since the last list, and the open ones as their
     // histories stand now; the feed ends when they are done. A list that fails stops the feed
     // after the run in progress, and leaves what is still queued to the end's replay.
     Promise.all([listClosed(), list(OPEN_RUNS_QUERY)])
-      .then(() => (drained = true))
+      .then(() => {
+        drained = true;
+        process.stderr.write(`the drive is over: ${duringDrive} runs replayed, ${behind} listed and not replayed yet, ${queue.length - behind} more listed now (closed since the last look, and the open ones)\n`);
+      })
       .catch(() => (finishing = true))
       .finally(() => {
         wakeFeed?.();
