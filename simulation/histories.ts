@@ -158,19 +158,33 @@ export async function replayAll(
     }),
     8,
   );
+  const count = Math.max(1, Math.min(lanes, rest.length));
+  // Every lane waits until all are built before it replays: the SDK shuts its Runtime down when its
+  // last worker ends, and a lane still being built (its workflow thread loading the bundle) then
+  // holds a dead Runtime ("failed to downcast ... Runtime", seen once in CI with one run per lane).
+  const built = Array.from({ length: count }, () => {
+    let resolve = () => undefined as void;
+    const promise = new Promise<void>((done) => (resolve = done));
+    return { promise, resolve };
+  });
+  const allBuilt = Promise.all(built.map((b) => b.promise));
+  async function* afterAllBuilt(mine: typeof rest, index: number) {
+    built[index].resolve(); // the SDK asks for the first history once its worker is built
+    await allBuilt;
+    for (const { workflowId, history } of mine) yield { workflowId, history };
+  }
   const lane = async (mine: typeof rest, index: number) => {
-    const results = Worker.runReplayHistories(
-      threadedReplayOptions(bundle, `simulation-${index}`),
-      mine.map(({ workflowId, history }) => ({ workflowId, history })),
-    );
-    let i = 0;
-    for await (const result of results) {
-      outcome.replayed++;
-      if (result.error) outcome.failures.push({ workflowId: result.workflowId, runId: mine[i]?.runId ?? '?', error: String(result.error.message ?? result.error) });
-      i++;
+    try {
+      let i = 0;
+      for await (const result of Worker.runReplayHistories(threadedReplayOptions(bundle, `simulation-${index}`), afterAllBuilt(mine, index))) {
+        outcome.replayed++;
+        if (result.error) outcome.failures.push({ workflowId: result.workflowId, runId: mine[i]?.runId ?? '?', error: String(result.error.message ?? result.error) });
+        i++;
+      }
+    } finally {
+      built[index].resolve(); // a lane that failed to build holds no other back
     }
   };
-  const count = Math.max(1, Math.min(lanes, rest.length));
   if (rest.length > 0) await Promise.all(Array.from({ length: count }, (_, index) => lane(rest.filter((_, k) => k % count === index), index)));
   return outcome;
 }
