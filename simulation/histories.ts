@@ -45,7 +45,11 @@ export async function collectOrderFacts(
   concurrency = 8,
 ): Promise<{ facts: Map<number, OrderWorkflowFacts>; fetched: number }> {
   const knownByWorkflow = new Map<string, RunFacts[]>();
-  for (const run of known) knownByWorkflow.set(run.workflowId, [...(knownByWorkflow.get(run.workflowId) ?? []), run]);
+  for (const run of known) {
+    const runs = knownByWorkflow.get(run.workflowId);
+    if (runs) runs.push(run);
+    else knownByWorkflow.set(run.workflowId, [run]);
+  }
   const facts = new Map<number, OrderWorkflowFacts>();
   const toFetch: number[] = [];
   for (const orderId of orderIds) {
@@ -118,6 +122,10 @@ export interface ReplayOutcome {
  * replay default is the calling thread, debugMode), so the lanes use both cores while this process's
  * main thread checks the books.
  */
+/** A run to check, with its history when this process has it (null: fetched when it must replay). */
+type RunToCheck = { workflowId: string; runId: string; history: temporal.api.history.v1.IHistory | null };
+type RunToReplay = RunToCheck & { history: temporal.api.history.v1.IHistory };
+
 export async function replayAll(
   client: Client,
   bundle: WorkflowBundle,
@@ -126,7 +134,7 @@ export async function replayAll(
   lanes = 2,
   replayedBefore: EarlyReplayResult['byRunId'] = new Map(),
 ): Promise<ReplayOutcome> {
-  const items: Array<{ workflowId: string; history: temporal.api.history.v1.IHistory | null; runId: string }> = [];
+  const items: RunToCheck[] = [];
   for (const f of facts) for (const run of f.runs ?? []) items.push({ workflowId: orderWorkflowId(f.orderId), history: run.history, runId: run.runId });
   for (const providerId of providerIds) {
     const workflowId = providerSyncWorkflowId(providerId);
@@ -143,37 +151,51 @@ export async function replayAll(
     if (before.error !== null) outcome.failures.push({ workflowId, runId, error: before.error });
     return false;
   });
-  // A run whose facts came from the replay process but which it did not replay (it stopped first):
-  // its history is fetched now. One that cannot be fetched fails the check, named.
-  const rest: Array<{ workflowId: string; history: temporal.api.history.v1.IHistory; runId: string }> = [];
+  const rest = await withHistories(client, left, outcome);
+  if (rest.length > 0) await replayInLanes(bundle, rest, lanes, outcome);
+  return outcome;
+}
+
+/**
+ * The runs with their histories: a run whose facts came from the replay process but which it did
+ * not replay (it stopped first) is fetched now; one that cannot be fetched fails the check, named.
+ */
+async function withHistories(client: Client, runs: RunToCheck[], outcome: ReplayOutcome): Promise<RunToReplay[]> {
+  const ready: RunToReplay[] = [];
   await runAll(
-    left.map((item) => async () => {
-      if (item.history) return void rest.push({ ...item, history: item.history });
+    runs.map((run) => async () => {
       try {
-        rest.push({ ...item, history: await client.workflow.getHandle(item.workflowId, item.runId).fetchHistory() });
+        ready.push({ ...run, history: run.history ?? (await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()) });
       } catch (error) {
         outcome.replayed++;
-        outcome.failures.push({ workflowId: item.workflowId, runId: item.runId, error: `history not fetched for the replay: ${String(error)}` });
+        outcome.failures.push({ workflowId: run.workflowId, runId: run.runId, error: `history not fetched for the replay: ${String(error)}` });
       }
     }),
     8,
   );
-  const count = Math.max(1, Math.min(lanes, rest.length));
-  // Every lane waits until all are built before it replays: the SDK shuts its Runtime down when its
-  // last worker ends, and a lane still being built (its workflow thread loading the bundle) then
-  // holds a dead Runtime ("failed to downcast ... Runtime", seen once in CI with one run per lane).
+  return ready;
+}
+
+/**
+ * The runs replayed in `lanes` replay workers side by side. Every lane waits until all are built
+ * before it replays: the SDK shuts its Runtime down when its last worker ends, and a lane still
+ * being built (its workflow thread loading the bundle) then holds a dead Runtime ("failed to
+ * downcast ... Runtime", seen once in CI with one run per lane).
+ */
+async function replayInLanes(bundle: WorkflowBundle, runs: RunToReplay[], lanes: number, outcome: ReplayOutcome): Promise<void> {
+  const count = Math.max(1, Math.min(lanes, runs.length));
   const built = Array.from({ length: count }, () => {
     let resolve = () => undefined as void;
     const promise = new Promise<void>((done) => (resolve = done));
     return { promise, resolve };
   });
   const allBuilt = Promise.all(built.map((b) => b.promise));
-  async function* afterAllBuilt(mine: typeof rest, index: number) {
+  async function* afterAllBuilt(mine: RunToReplay[], index: number) {
     built[index].resolve(); // the SDK asks for the first history once its worker is built
     await allBuilt;
     for (const { workflowId, history } of mine) yield { workflowId, history };
   }
-  const lane = async (mine: typeof rest, index: number) => {
+  const lane = async (mine: RunToReplay[], index: number) => {
     try {
       let i = 0;
       for await (const result of Worker.runReplayHistories(threadedReplayOptions(bundle, `simulation-${index}`), afterAllBuilt(mine, index))) {
@@ -185,6 +207,5 @@ export async function replayAll(
       built[index].resolve(); // a lane that failed to build holds no other back
     }
   };
-  if (rest.length > 0) await Promise.all(Array.from({ length: count }, (_, index) => lane(rest.filter((_, k) => k % count === index), index)));
-  return outcome;
+  await Promise.all(Array.from({ length: count }, (_, index) => lane(runs.filter((_, k) => k % count === index), index)));
 }
