@@ -63,8 +63,8 @@ export const TIMER_SLACK_MS = 1_000;
  * workflow tasks in real time: with this, a day-long timer fires at the next instant the clock stops
  * at anyway (the driver's next event, hours at most) instead of at one of its own. The driver's own
  * waits (env.sleep) keep the 1 s slack, so no jump passes an event: every event happens at its time.
- * Default world: skipping 385-400 → 287 s, acting 457-481 → 512 s (timers' work now beside the
- * events'), wall 15 min 15-43 s → 14 min 32 s.
+ * Default world: skipping 385-400 → 287-304 s, acting 457-481 → 509-560 s (timers' work now beside
+ * the events'), wall 15 min 15-43 s → 14 min 14 s to 15 min 7 s (four runs, with the end's changes).
  */
 export const WORKFLOW_TIMER_SLACK = { fraction: 0.1, maxMs: 6 * 3_600_000 };
 
