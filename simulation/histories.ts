@@ -71,13 +71,9 @@ function orderFacts(orderId: number, ofRuns: OrderRunsFacts, histories: Map<stri
 
 async function fetchFactsOf(client: Client, orderId: number): Promise<OrderWorkflowFacts> {
   const workflowId = orderWorkflowId(orderId);
-  let runs: RunHistory[];
-  try {
-    runs = await fetchAllRuns(client, workflowId);
-  } catch {
-    return { orderId, runs: null, state: null, open: false, events: 0, actions: 0, activityFailures: 0 };
-  }
+  const runs: RunHistory[] = await fetchAllRuns(client, workflowId).catch(() => []);
   const ofRuns = orderFactsOfRuns(runs.map((run) => runFactsOf(workflowId, run.runId, run.history)));
+  // No workflow with this id (or none that could be fetched).
   if (!ofRuns) return { orderId, runs: null, state: null, open: false, events: 0, actions: 0, activityFailures: 0 };
   const state = ofRuns.open ? await queryState(client, workflowId) : ofRuns.result;
   return orderFacts(orderId, ofRuns, new Map(runs.map((run) => [run.runId, run.history])), state);
