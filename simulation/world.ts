@@ -57,12 +57,14 @@ export const TIMER_SLACK_MS = 1_000;
 
 /**
  * Workflows' own timers (start windows, refill windows, runs' age, schedules, drip-feed intervals,
- * the syncs' rounds) may fire later than due by a tenth of their length, at most 6 h (temporal-server
- * clock.ts): never early, as Temporal promises, and late as a loaded server's timers may be; a
- * backoff of seconds keeps the 1 s slack. Each instant the skipped clock stops at is a round of
- * workflow tasks in real time: with this, a day-long timer fires at the next instant the clock stops
- * at anyway (the driver's next event, hours at most) instead of at one of its own. The driver's own
- * waits (env.sleep) keep the 1 s slack, so no jump passes an event: every event happens at its time.
+ * the syncs' rounds) and their activities' retry backoffs (a provider down for hours: dispatches
+ * every 30 min, lookups every 10 min, each order on its own beat) may fire later than due by a tenth
+ * of their length, at most 6 h (temporal-server clock.ts): never early, as Temporal promises, and
+ * late as a loaded server's timers may be; a backoff of seconds keeps the 1 s slack. Each instant
+ * the skipped clock stops at is a round of workflow tasks in real time: with this, a day-long timer
+ * fires at the next instant the clock stops at anyway (the driver's next event, hours at most)
+ * instead of at one of its own. The driver's own waits (env.sleep) keep the 1 s slack, so no jump
+ * passes an event: every event happens at its time.
  * Default world: skipping 385-400 → 287-304 s, acting 457-481 → 509-560 s (timers' work now beside
  * the events'), wall 15 min 15-43 s → 14 min 14 s to 15 min 7 s (four runs, with the end's changes).
  */

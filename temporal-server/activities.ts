@@ -328,12 +328,14 @@ function retryAfter(engine: Engine, run: WorkflowRun, activity: ActivityState, f
   activity.phase = 'backoff';
   activity.startedAt = null;
   activity.attempt += 1;
+  // A retry's backoff is a timer the server keeps for the workflow: it may fire as late as one of
+  // the workflow's own timers of that length (the clock's workflowTimerSlack), never early.
   activity.cancelAttemptTimers.push(
     engine.clock.after(delayMs, () => {
       if (run.activities.get(activity.scheduledEventId) !== activity) return;
       activity.cancelAttemptTimers = [];
       dispatchAttempt(engine, run, activity);
-    }),
+    }, engine.clock.workflowTimerToleranceMs(delayMs)),
   );
 }
 

@@ -18,10 +18,11 @@ interface Timer {
 }
 
 /**
- * How late a workflow's own timer (StartTimer) may fire on a skipped clock: `fraction` of its length,
- * at most `maxMs` (and never less than the clock's slack). A timer of 30 days may fire hours late,
- * one of a second only by the slack. Temporal promises a timer never fires early; how late it fires
- * depends on the server's load, so a workflow that is right cannot depend on it.
+ * How late a timer the server keeps for a workflow (its own StartTimer, and its activities' retry
+ * backoffs) may fire on a skipped clock: `fraction` of its length, at most `maxMs` (and never less
+ * than the clock's slack). A timer of 30 days may fire hours late, one of a second only by the slack.
+ * Temporal promises a timer never fires early; how late it fires depends on the server's load, so a
+ * workflow that is right cannot depend on it.
  */
 export interface WorkflowTimerSlack {
   fraction: number;
@@ -48,8 +49,8 @@ export class VirtualClock {
    * by its own latency). Each instant the clock stops at costs a round of workflow tasks in real
    * time; a simulation of months stops at thousands of them, many only milliseconds apart (orders
    * placed in one batch).
-   * `workflowTimerSlack` (default none): workflows' own timers may fire later, in proportion to their
-   * length (workflowTimerToleranceMs). A jump never takes a timer later than its own tolerance, so a
+   * `workflowTimerSlack` (default none): workflows' own timers and their activities' retry backoffs
+   * may fire later, in proportion to their length (workflowTimerToleranceMs). A jump never takes a timer later than its own tolerance, so a
    * client's env.sleep (the clock's slack only) bounds every jump that passes it.
    */
   constructor(options: { timeSkipping: boolean; slackMs?: number; workflowTimerSlack?: WorkflowTimerSlack }) {

@@ -1,7 +1,8 @@
 // The in-memory server's workflow timer slack (temporal-server clock.ts, commands.ts startTimer): with
 // `workflowTimerSlack` a workflow's StartTimer may fire late by a share of its length, so long timers
 // a little apart fire at one instant of the skipped clock; none fires early, and a short one keeps
-// the clock's own slack. A raw worker (the workflow service's gRPC calls) sees the TimerFired events.
+// the clock's own slack. Activities' retry backoffs take the same slack. A raw worker (the workflow
+// service's gRPC calls) sees the TimerFired events and the second attempts' scheduled times.
 import { Client, Connection } from '@temporalio/client';
 import { google, temporal } from '@temporalio/proto';
 import { startInMemoryTemporalServer } from '../../temporal-server';
@@ -83,3 +84,73 @@ it("workflows' timers of 10 h and 10.5 h fire at one instant (10.5 h), one of 12
   // 5 s is a tenth of a second's share: the clock's 1 s slack applies, not the 12 h's neighbourhood.
   expect(late('short')).toBeLessThan(10_000);
 }, 30_000);
+
+describe("activities' retry backoffs take the same slack (temporal-server activities.ts retryAfter)", () => {
+  const retryQueue = 'retry-slack-probe';
+  const pollWorkflowTask = () =>
+    connection.workflowService.pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: retryQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL }, identity: 'raw-worker' });
+  const pollActivityTask = () =>
+    connection.workflowService.pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: retryQueue }, identity: 'raw-worker' });
+  const complete = (taskToken: Uint8Array | null | undefined, commands: temporal.api.command.v1.ICommand[]) =>
+    connection.workflowService.respondWorkflowTaskCompleted({ namespace: 'default', taskToken, identity: 'raw-worker', commands });
+
+  it('backoffs of 10 h and 10.5 h end at one instant (10.5 h), one of 12 h and one of 5 s each at its own; none early', async () => {
+    const backoffs: Record<string, number> = { 'retry-ten': 10 * HOUR, 'retry-tenAndHalf': 10.5 * HOUR, 'retry-twelve': 12 * HOUR, 'retry-short': 5_000 };
+    for (const id of Object.keys(backoffs)) await client.workflow.start('rawRetryProbe', { taskQueue: retryQueue, workflowId: id });
+    // Each workflow schedules one activity that may run twice, its backoff before the second attempt.
+    for (let i = 0; i < Object.keys(backoffs).length; i++) {
+      const task = await pollWorkflowTask();
+      const backoff = backoffs[task.workflowExecution!.workflowId!];
+      await complete(task.taskToken, [
+        {
+          commandType: temporal.api.enums.v1.CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
+          scheduleActivityTaskCommandAttributes: {
+            activityId: '1',
+            activityType: { name: 'fails once' },
+            taskQueue: { name: retryQueue },
+            startToCloseTimeout: timerLength(HOUR),
+            retryPolicy: { initialInterval: timerLength(backoff), backoffCoefficient: 1, maximumAttempts: 2 },
+          },
+        },
+      ]);
+    }
+    // The first attempts fail; each backoff starts when its failure arrives.
+    const failedBy = new Map<string, number>();
+    for (let i = 0; i < Object.keys(backoffs).length; i++) {
+      const task = await pollActivityTask();
+      await connection.workflowService.respondActivityTaskFailed({
+        namespace: 'default',
+        taskToken: task.taskToken,
+        identity: 'raw-worker',
+        failure: { message: 'provider down', applicationFailureInfo: { type: 'ProviderDown', nonRetryable: false } },
+      });
+      failedBy.set(task.workflowExecution!.workflowId!, server.engine.clock.now());
+    }
+
+    server.engine.clock.unlockByClient(); // the clock jumps from backoff to backoff
+    const retriedAt = new Map<string, number>();
+    for (let i = 0; i < Object.keys(backoffs).length; i++) {
+      const task = await pollActivityTask();
+      expect(task.attempt).toBe(2);
+      const id = task.workflowExecution!.workflowId!;
+      retriedAt.set(id, timestampToMs(task.currentAttemptScheduledTime));
+      await connection.workflowService.respondActivityTaskCompleted({ namespace: 'default', taskToken: task.taskToken, identity: 'raw-worker' });
+      // Its workflow ends, so nothing it does holds the clock before the next backoff.
+      const workflowTask = await pollWorkflowTask();
+      expect(workflowTask.workflowExecution!.workflowId).toBe(id);
+      await complete(workflowTask.taskToken, [
+        { commandType: temporal.api.enums.v1.CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} },
+      ]);
+    }
+    server.engine.clock.lockByClient();
+
+    // The failure reached the server before failedBy was read: a retry before failedBy + backoff
+    // by more than the few real ms of one answer would be early.
+    const late = (id: string) => retriedAt.get(id)! - failedBy.get(id)! - backoffs[id];
+    for (const id of Object.keys(backoffs)) expect(late(id)).toBeGreaterThan(-100);
+    expect(Math.abs(retriedAt.get('retry-ten')! - retriedAt.get('retry-tenAndHalf')!)).toBeLessThan(1_000);
+    expect(late('retry-ten')).toBeGreaterThanOrEqual(0.5 * HOUR - 1_000);
+    expect(late('retry-twelve')).toBeLessThan(10_000);
+    expect(late('retry-short')).toBeLessThan(10_000);
+  }, 30_000);
+});
