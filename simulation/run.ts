@@ -46,6 +46,7 @@ export async function runSimulation(options: RunOptions): Promise<SimulationRepo
   try {
     const api = createApiClient(world.apiUrl);
     const cast = await setUpWorld(world, api, scenario);
+    await world.workerReady;
     const t1 = Date.now();
     const driven = await drive(world, api, scenario, cast, { progress: options.progress });
     const t2 = Date.now();

@@ -95,6 +95,8 @@ export interface World {
   earlyReplay: EarlyReplay;
   /** Temporal's clock (the simulator's too). */
   now(): number;
+  /** Resolves when the first worker process polls (it starts while the caller sets up the cast); rejects if it exits first. */
+  workerReady: Promise<void>;
   /** SIGKILL the worker process and start a new one; resolves when the new one polls. */
   killWorker(): Promise<void>;
   workerStarts: number;
@@ -117,6 +119,9 @@ export async function startWorld(options: StartWorldOptions): Promise<World> {
   };
   try {
     installQuietRuntime();
+    // The workflow code is bundled (webpack, this thread) while PostgreSQL starts (its own processes).
+    const bundling = bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
+    bundling.catch(() => undefined); // awaited below; a failure before that must not go unhandled
     let databaseUrl = options.databaseUrl;
     if (!databaseUrl) {
       const pg: RunningPostgres = await startPostgres({ ephemeral: true, ignoreDatabaseUrl: true });
@@ -151,7 +156,7 @@ export async function startWorld(options: StartWorldOptions): Promise<World> {
     stops.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
     const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
+    const bundle = await bundling;
     const dir = await mkdtemp(join(tmpdir(), 'simulation-'));
     stops.push(() => rm(dir, { recursive: true, force: true }));
     const bundlePath = join(dir, 'workflows.js');
@@ -168,9 +173,12 @@ export async function startWorld(options: StartWorldOptions): Promise<World> {
       SIM_PROVIDER_TIMEOUT_MS: String(PROVIDER_TIMEOUT_MS),
       SIM_SYNC_POLICY: JSON.stringify(SYNC_POLICY),
     };
-    let worker: ChildProcess | null = null;
+    // The first worker starts while the caller sets up the cast through the API (nothing there
+    // needs a worker); workerReady says when it polls.
+    const first = spawnWorkerProcess(workerEnv, options.log);
+    let worker: ChildProcess = first.child;
     stops.push(async () => {
-      worker?.kill('SIGKILL');
+      worker.kill('SIGKILL');
     });
     const world: World = {
       env,
@@ -185,9 +193,14 @@ export async function startWorld(options: StartWorldOptions): Promise<World> {
       earlyReplay,
       now,
       workerStarts: 0,
+      workerReady: first.ready.then(() => {
+        world.workerStarts++;
+      }),
       async killWorker() {
-        worker?.kill('SIGKILL');
-        worker = await startWorkerProcess(workerEnv, options.log);
+        worker.kill('SIGKILL');
+        const next = spawnWorkerProcess(workerEnv, options.log);
+        worker = next.child;
+        await next.ready;
         world.workerStarts++;
       },
       async terminateWorkerConnections() {
@@ -198,8 +211,7 @@ export async function startWorld(options: StartWorldOptions): Promise<World> {
       },
       stop,
     };
-    worker = await startWorkerProcess(workerEnv, options.log);
-    world.workerStarts++;
+    world.workerReady.catch(() => undefined); // the caller's await surfaces it; not unhandled meanwhile
     return world;
   } catch (error) {
     await stop();
@@ -239,26 +251,28 @@ function simCatalogue(scenario: Scenario): SimService[] {
  */
 export const WORKER_PRELOAD = ['--require', 'tsx/cjs', '--require', join(__dirname, 'lean-sandbox-preload.ts')];
 
-function startWorkerProcess(env: NodeJS.ProcessEnv, log?: (line: string) => void): Promise<ChildProcess> {
+/** Starts the worker process; `ready` resolves once it polls, and rejects if it exits before. */
+function spawnWorkerProcess(env: NodeJS.ProcessEnv, log?: (line: string) => void): { child: ChildProcess; ready: Promise<void> } {
   const child = spawn(process.execPath, [...WORKER_PRELOAD, join(__dirname, 'worker-process.ts')], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stderr!.on('data', (chunk: Buffer) => log?.(`[worker ${child.pid}] ${chunk.toString().trimEnd()}`));
   // A worker gone by itself (not a kill of the simulation's) would leave every workflow waiting.
   child.once('exit', (code, signal) => {
     if (signal !== 'SIGKILL') log?.(`[worker ${child.pid}] exited (code ${code}, signal ${signal})`);
   });
-  return new Promise((resolve, reject) => {
+  const ready = new Promise<void>((resolve, reject) => {
     let out = '';
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       if (out.includes('ready')) {
         child.stdout!.off('data', onData);
         child.stdout!.resume();
-        resolve(child);
+        resolve();
       }
     };
     child.stdout!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`the worker process exited (${code}) before it was ready`)));
   });
+  return { child, ready };
 }
 
 async function createDatabase(adminUrl: string, name: string): Promise<string> {
