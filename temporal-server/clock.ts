@@ -50,8 +50,9 @@ export class VirtualClock {
    * time; a simulation of months stops at thousands of them, many only milliseconds apart (orders
    * placed in one batch).
    * `workflowTimerSlack` (default none): workflows' own timers and their activities' retry backoffs
-   * may fire later, in proportion to their length (workflowTimerToleranceMs). A jump never takes a timer later than its own tolerance, so a
-   * client's env.sleep (the clock's slack only) bounds every jump that passes it.
+   * may fire later, in proportion to their length (workflowTimerToleranceMs). A jump never takes a
+   * timer later than its own tolerance, so a client's env.sleep (the clock's slack only) bounds every
+   * jump that passes it.
    */
   constructor(options: { timeSkipping: boolean; slackMs?: number; workflowTimerSlack?: WorkflowTimerSlack }) {
     // Without time skipping the clock stays locked for good and runs in real time.
