@@ -111,6 +111,10 @@ export interface ReplayOutcome {
   failures: Array<{ workflowId: string; runId: string; error: string }>;
 }
 
+/** A run to check, with its history when this process has it (null: fetched when it must replay). */
+type RunToCheck = { workflowId: string; runId: string; history: temporal.api.history.v1.IHistory | null };
+type RunToReplay = RunToCheck & { history: temporal.api.history.v1.IHistory };
+
 /**
  * Every run of every order and of each provider's sync, replayed with Worker.runReplayHistories, in
  * `lanes` replay workers at once; a run in `replayedBefore` (by the replay process) counts with
@@ -118,10 +122,6 @@ export interface ReplayOutcome {
  * replay default is the calling thread, debugMode), so the lanes use both cores while this process's
  * main thread checks the books.
  */
-/** A run to check, with its history when this process has it (null: fetched when it must replay). */
-type RunToCheck = { workflowId: string; runId: string; history: temporal.api.history.v1.IHistory | null };
-type RunToReplay = RunToCheck & { history: temporal.api.history.v1.IHistory };
-
 export async function replayAll(
   client: Client,
   bundle: WorkflowBundle,

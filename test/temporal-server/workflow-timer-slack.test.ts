@@ -26,12 +26,20 @@ afterAll(async () => {
   await server.shutdown();
 });
 
-const poll = () =>
+const poll = (queue = taskQueue) =>
   connection.workflowService.pollWorkflowTaskQueue({
     namespace: 'default',
-    taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    taskQueue: { name: queue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
     identity: 'raw-worker',
   });
+
+/** The raw worker's answer to a workflow task: these commands. */
+const complete = (taskToken: Uint8Array | null | undefined, commands: temporal.api.command.v1.ICommand[]) =>
+  connection.workflowService.respondWorkflowTaskCompleted({ namespace: 'default', taskToken, identity: 'raw-worker', commands });
+const completeWorkflow: temporal.api.command.v1.ICommand = {
+  commandType: temporal.api.enums.v1.CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
+  completeWorkflowExecutionCommandAttributes: {},
+};
 
 
 /** protobufjs takes seconds as a number at run time; its types ask for a Long. */
@@ -46,17 +54,12 @@ it("workflows' timers of 10 h and 10.5 h fire at one instant (10.5 h), one of 12
     const task = await poll();
     const id = task.workflowExecution!.workflowId!;
     startedAt.set(id, timestampToMs(task.history!.events![0].eventTime));
-    await connection.workflowService.respondWorkflowTaskCompleted({
-      namespace: 'default',
-      taskToken: task.taskToken,
-      identity: 'raw-worker',
-      commands: [
-        {
-          commandType: temporal.api.enums.v1.CommandType.COMMAND_TYPE_START_TIMER,
-          startTimerCommandAttributes: { timerId: '1', startToFireTimeout: timerLength(lengths[id]) },
-        },
-      ],
-    });
+    await complete(task.taskToken, [
+      {
+        commandType: temporal.api.enums.v1.CommandType.COMMAND_TYPE_START_TIMER,
+        startTimerCommandAttributes: { timerId: '1', startToFireTimeout: timerLength(lengths[id]) },
+      },
+    ]);
   }
 
   server.engine.clock.unlockByClient(); // nothing holds the clock now: it jumps from timer to timer
@@ -65,12 +68,7 @@ it("workflows' timers of 10 h and 10.5 h fire at one instant (10.5 h), one of 12
     const task = await poll();
     const fired = task.history!.events!.find((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED)!;
     firedAt.set(task.workflowExecution!.workflowId!, timestampToMs(fired.eventTime));
-    await connection.workflowService.respondWorkflowTaskCompleted({
-      namespace: 'default',
-      taskToken: task.taskToken,
-      identity: 'raw-worker',
-      commands: [{ commandType: temporal.api.enums.v1.CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} }],
-    });
+    await complete(task.taskToken, [completeWorkflow]);
   }
   server.engine.clock.lockByClient();
 
@@ -87,12 +85,9 @@ it("workflows' timers of 10 h and 10.5 h fire at one instant (10.5 h), one of 12
 
 describe("activities' retry backoffs take the same slack (temporal-server activities.ts retryAfter)", () => {
   const retryQueue = 'retry-slack-probe';
-  const pollWorkflowTask = () =>
-    connection.workflowService.pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: retryQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL }, identity: 'raw-worker' });
+  const pollWorkflowTask = () => poll(retryQueue);
   const pollActivityTask = () =>
     connection.workflowService.pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: retryQueue }, identity: 'raw-worker' });
-  const complete = (taskToken: Uint8Array | null | undefined, commands: temporal.api.command.v1.ICommand[]) =>
-    connection.workflowService.respondWorkflowTaskCompleted({ namespace: 'default', taskToken, identity: 'raw-worker', commands });
 
   it('backoffs of 10 h and 10.5 h end at one instant (10.5 h), one of 12 h and one of 5 s each at its own; none early', async () => {
     const backoffs: Record<string, number> = { 'retry-ten': 10 * HOUR, 'retry-tenAndHalf': 10.5 * HOUR, 'retry-twelve': 12 * HOUR, 'retry-short': 5_000 };
@@ -138,9 +133,7 @@ describe("activities' retry backoffs take the same slack (temporal-server activi
       // Its workflow ends, so nothing it does holds the clock before the next backoff.
       const workflowTask = await pollWorkflowTask();
       expect(workflowTask.workflowExecution!.workflowId).toBe(id);
-      await complete(workflowTask.taskToken, [
-        { commandType: temporal.api.enums.v1.CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} },
-      ]);
+      await complete(workflowTask.taskToken, [completeWorkflow]);
     }
     server.engine.clock.lockByClient();
 
