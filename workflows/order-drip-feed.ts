@@ -55,6 +55,29 @@ export const DRIP_MAX_RUN_HISTORY_EVENTS = 2_000;
 /** patched() id: histories from before drip-feeds continued as new replay without it. */
 export const DRIP_CONTINUE_AS_NEW_PATCH = 'drip-feed-continue-as-new';
 
+/** patched() id, asked once in a run's first activation: the run has every drip-feed patch above. */
+export const DRIP_PATCHES_AT_START = 'drip-feed-patches-decided-at-start';
+
+/**
+ * An engine drip-feed decides its patches when its run begins, not where each one matters: there a
+ * `patched()` may follow a local activity's result, and the SDK can hand that result to the code one
+ * workflow task later than its marker (when a query rode on the task and the activity resolved while
+ * the query was answered: it completes the task with the marker and forces a new one). Replay hands
+ * it over before that task boundary, before the SDK has read the patch marker the first execution
+ * wrote in the next task, so the late `patched()` said false on replay and the history failed as
+ * nondeterministic (the simulation's seed 42, order 2302; test/workflows/query-during-local-activity.test.ts).
+ * Asked in the first activation, the answer is the same on replay. Runs begun before this existed
+ * (no such marker in their first task) keep asking each patch where it matters, as they did.
+ */
+export function decideDripPatchesAtStart(run: OrderRun): void {
+  if (isEngineDripFeed(run.input)) run.dripPatchedAtStart = patched(DRIP_PATCHES_AT_START);
+}
+
+/** Whether the run takes the patched path: every patch for a run begun on this code, else asked here. */
+function dripPatched(run: OrderRun, patchId: string): boolean {
+  return run.dripPatchedAtStart || patched(patchId);
+}
+
 /**
  * A drip-feed passed to its provider (mode 'provider'): one upstream order of quantityPerRun × runs,
  * `runs` and `interval` forwarded; followed, refunded and refilled like a Default order on its total.
@@ -104,7 +127,7 @@ export async function dripFeedStep(run: OrderRun): Promise<boolean> {
   const at = nextRunAt(feed);
   if (at === null) return false; // a run in flight: the sync tells us when it moves
   // Between two runs (the last one ended and settled, none in flight): the place to start a fresh history.
-  if (dripHistoryFull(run) && patched(DRIP_CONTINUE_AS_NEW_PATCH)) {
+  if (dripHistoryFull(run) && dripPatched(run, DRIP_CONTINUE_AS_NEW_PATCH)) {
     await condition(allHandlersFinished);
     if (!interruptPending(run) && !run.moveStop && !run.resolution) {
       feed.runsAtRunStart = feed.list.length;
@@ -213,7 +236,7 @@ async function dispatchRun(run: OrderRun, current: DripRun): Promise<void> {
 async function settleRun(run: OrderRun, target: DripRun): Promise<void> {
   const { orderId, state } = run;
   const due = runRefund(state.charge, state.quantity, target, state.flags.cancelRequested || feedOf(run).stopped);
-  if (patched(DRIP_CARRIED_ROUNDING_PATCH)) due.amount = carriedPartRefund(state.charge, state.quantity, feedOf(run), target.quantity - runDelivered(target));
+  if (dripPatched(run, DRIP_CARRIED_ROUNDING_PATCH)) due.amount = carriedPartRefund(state.charge, state.quantity, feedOf(run), target.quantity - runDelivered(target));
   if (!isZeroMoney(due.amount)) {
     const posted = await refund(run, due.amount, due.rule, `run-${target.index}`, target.reason ?? `run ${target.index} ended ${target.status}`);
     target.refund = { amount: posted, rule: due.rule };
@@ -229,7 +252,7 @@ async function settleRun(run: OrderRun, target: DripRun): Promise<void> {
 async function refundUnsent(run: OrderRun, rule: RuleId): Promise<void> {
   const { state } = run;
   const feed = feedOf(run);
-  const amount = patched(DRIP_CARRIED_ROUNDING_PATCH)
+  const amount = dripPatched(run, DRIP_CARRIED_ROUNDING_PATCH)
     ? carriedPartRefund(state.charge, state.quantity, feed, unsentQuantity(feed))
     : unsentRefund(state.charge, state.quantity, feed);
   const posted = isZeroMoney(amount) ? amount : await refund(run, amount, rule, 'unsent', `${feed.runs - feed.list.length} runs not sent`);
@@ -291,7 +314,7 @@ export async function settleDripFeed(run: OrderRun): Promise<void> {
   if (feed.unsentRefund === null) await refundUnsent(run, run.cancelCause ?? 'R-CANCEL-FULL');
   // Ended early (support's resolution, R-CANCEL-STALLED): the status is what the runs delivered, as
   // when the feed ends by itself: a feed whose first run delivered is partial, not canceled.
-  if (patched(DRIP_ENDS_BY_ITS_RUNS_PATCH)) {
+  if (dripPatched(run, DRIP_ENDS_BY_ITS_RUNS_PATCH)) {
     const outcome = feedOutcome(feed, state.quantity);
     state.status = outcome.status;
     state.remains = outcome.remains;
@@ -362,7 +385,7 @@ export async function processDripCancel(run: OrderRun, entry: CancelEntry, answe
   if (!inFlight || isRunFinal(inFlight)) {
     return answer({ accepted: true, rule: entry.rule, message: 'drip-feed canceled: the runs not sent are refunded' });
   }
-  if (entry.rule === 'R-CANCEL-STALLED' && patched(DRIP_STALLED_CANCEL_PATCH)) {
+  if (entry.rule === 'R-CANCEL-STALLED' && dripPatched(run, DRIP_STALLED_CANCEL_PATCH)) {
     // R-CANCEL-STALLED (a service without cancel, nothing started 10 days after placement): the run in
     // flight is canceled here, as any order would be, not left to a provider that will not cancel it
     // (the feed stayed pending for as long as the provider stalled, its run's charge held). It is

@@ -145,6 +145,8 @@ export interface OrderRun {
   readonly runStartedAt: number;
   refillsThisRun: number;
   deadline: StartWindowTimer | null;
+  /** An engine drip-feed run begun on code with every drip-feed patch (order-drip-feed.ts decideDripPatchesAtStart). */
+  dripPatchedAtStart: boolean;
 }
 
 export function createOrderRun(input: OrderInput, carried: OrderWorkflowCarried | undefined): OrderRun {
@@ -177,6 +179,7 @@ export function createOrderRun(input: OrderInput, carried: OrderWorkflowCarried 
     runStartedAt: Date.now(),
     refillsThisRun: 0,
     deadline: null,
+    dripPatchedAtStart: false,
   };
 }
 

@@ -33,7 +33,7 @@ import { mirroring, placing } from './order-activity-options';
 import { processCancel, registerCancelHandlers } from './order-cancel';
 import type { OrderInput, OrderState } from './order-contract';
 import { answerResolution, dispatchStep, reconcileStep, registerResolveDispatchHandler } from './order-dispatch';
-import { dripFeedStep } from './order-drip-feed';
+import { decideDripPatchesAtStart, dripFeedStep } from './order-drip-feed';
 import { finish } from './order-finish';
 import { placementUpdate, stateQuery } from './order-messages';
 import { registerMoveHandler, startMove, stopStep } from './order-move';
@@ -61,6 +61,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderWorkflowCa
   const run = createOrderRun(input, carried);
   const { orderId, state, cancels, moves } = run;
   registerHandlers(run);
+  decideDripPatchesAtStart(run);
 
   if (!run.placement) {
     const placed = await placing.reserveAndDebit(input);
