@@ -33,6 +33,9 @@ export interface OrderWorkflowFacts {
   activityFailures: number;
 }
 
+/** Real ms one state query may take at the end (a worker answers in milliseconds). */
+const STATE_QUERY_DEADLINE_MS = 20_000;
+
 /**
  * Every order's facts. `known`: run facts the replay process took from the histories it fetched
  * during the drive; an order whose runs are all among them, its workflow closed, is not fetched
@@ -42,7 +45,7 @@ export async function collectOrderFacts(
   client: Client,
   orderIds: number[],
   known: Iterable<RunFacts> = [],
-  concurrency = 8,
+  { concurrency = 8, stateQueryDeadlineMs = STATE_QUERY_DEADLINE_MS }: { concurrency?: number; stateQueryDeadlineMs?: number } = {},
 ): Promise<{ facts: Map<number, OrderWorkflowFacts>; fetched: number }> {
   const knownByWorkflow = new Map<string, RunFacts[]>();
   for (const run of known) {
@@ -58,7 +61,7 @@ export async function collectOrderFacts(
     else toFetch.push(orderId);
   }
   await runAll(
-    toFetch.map((orderId) => async () => void facts.set(orderId, await fetchFactsOf(client, orderId))),
+    toFetch.map((orderId) => async () => void facts.set(orderId, await fetchFactsOf(client, orderId, stateQueryDeadlineMs))),
     concurrency,
   );
   return { facts: new Map([...facts].sort((a, b) => a[0] - b[0])), fetched: toFetch.length };
@@ -69,25 +72,27 @@ function orderFacts(orderId: number, ofRuns: OrderRunsFacts, histories: Map<stri
   return { orderId, runs, state, open: ofRuns.open, events: ofRuns.events, actions: ofRuns.actions, activityFailures: ofRuns.activityFailures };
 }
 
-async function fetchFactsOf(client: Client, orderId: number): Promise<OrderWorkflowFacts> {
+async function fetchFactsOf(client: Client, orderId: number, stateQueryDeadlineMs: number): Promise<OrderWorkflowFacts> {
   const workflowId = orderWorkflowId(orderId);
   const runs: RunHistory[] = await fetchAllRuns(client, workflowId).catch(() => []);
   const ofRuns = orderFactsOfRuns(runs.map((run) => runFactsOf(workflowId, run.runId, run.history)));
   // No workflow with this id (or none that could be fetched).
   if (!ofRuns) return { orderId, runs: null, state: null, open: false, events: 0, actions: 0, activityFailures: 0 };
-  const state = ofRuns.open ? await queryState(client, workflowId) : ofRuns.result;
+  const state = ofRuns.open ? await queryState(client, workflowId, stateQueryDeadlineMs) : ofRuns.result;
   return orderFacts(orderId, ofRuns, new Map(runs.map((run) => [run.runId, run.history])), state);
 }
 
 /**
  * The state query of an open run, asked up to three times: a query task the worker never answers
  * fails after the server's query-task timeout (temporal-server/queries.ts) and is asked again, where
- * once the books waited on it for good.
+ * once the books waited on it for good. A query riding on a workflow task that fails every attempt
+ * (a history that no longer replays) would wait with it for good: each ask has a deadline, and the
+ * run without a state is named by the books' checks.
  */
-async function queryState(client: Client, workflowId: string): Promise<OrderState | null> {
+async function queryState(client: Client, workflowId: string, deadlineMs: number): Promise<OrderState | null> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await client.workflow.getHandle(workflowId).query(stateQuery);
+      return await client.withDeadline(Date.now() + deadlineMs, () => client.workflow.getHandle(workflowId).query(stateQuery));
     } catch {
       if (attempt === 3) return null;
     }

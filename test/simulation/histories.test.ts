@@ -4,9 +4,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { replayAll } from '../../simulation/histories';
+import { collectOrderFacts, replayAll } from '../../simulation/histories';
+import { orderWorkflowId } from '../../workflows/order-contract';
 import type { OrderWorkflowFacts } from '../../simulation/histories';
-import { bundleWorkflows } from '../support/temporal';
+import { bundleWorkflows, startTestTemporal } from '../support/temporal';
 
 const DIR = join(__dirname, '..', 'workflows', 'histories');
 const stored = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort().map((f) => historyFromJSON(JSON.parse(readFileSync(join(DIR, f), 'utf8'))));
@@ -70,4 +71,19 @@ it('a run known only by its facts (the replay process stopped before replaying i
   expect(fetched.sort()).toEqual(['order-9000/run-0', 'order-9001/run-1']);
   expect(outcome.replayed).toBe(2);
   expect(outcome.failures).toEqual([{ workflowId: 'order-9001', runId: 'run-1', error: expect.stringMatching(/^history not fetched for the replay: .*NOT_FOUND/) }]);
+});
+
+it('an open order whose workflow task nobody completes (a history that no longer replays fails every attempt): its state query gives up at its deadline, and the facts say the open workflow gave no state', async () => {
+  const temporal = await startTestTemporal();
+  try {
+    const client = temporal.env.client;
+    // No worker polls this queue: the first workflow task stays pending, and a query rides on it.
+    await client.workflow.start('orderWorkflow', { taskQueue: 'nobody-polls-this-queue', workflowId: orderWorkflowId(987_654), args: [] });
+    const started = Date.now();
+    const { facts } = await collectOrderFacts(client, [987_654], [], { stateQueryDeadlineMs: 300 });
+    expect(facts.get(987_654)).toMatchObject({ open: true, state: null });
+    expect(Date.now() - started).toBeLessThan(30_000); // three asks of 0.3 s, not for good
+  } finally {
+    await temporal.teardown();
+  }
 });
