@@ -1,8 +1,9 @@
 /**
  * Drip-feed run by the engine and scheduled orders (issue 12), through the real order workflow, the
  * real provider sync and the simulator (virtual clock moved by the test; Temporal's time skips over
- * the timers between runs and the sync's sleeps). Orders are placed with OrderInput built here (the
- * API's drip-feed and execute_at fields are another part of the issue).
+ * the timers between runs and the sync's sleeps). Orders are placed with OrderInput built by
+ * test/support/place-typed-order.ts (the API's drip-feed and execute_at fields are another part of
+ * the issue).
  */
 import type { temporal as proto } from '@temporalio/proto';
 import { ownStatusRows, statusView } from '../../api/v2/actions/status';
@@ -10,9 +11,11 @@ import { runsFromRows } from '../../api/views';
 import { renderTimeline } from '../../observability/timeline';
 import { createRefillRecords } from '../../activities/refill-records';
 import { buildOrderInput, cancelOrder, moveOrder, requestRefill, reserveOrderId, resolveDispatch, startOrder } from '../../worker/order-client';
-import type { OrderInput, OrderState, RefillRecord } from '../../workflows/order-contract';
+import type { OrderState, RefillRecord } from '../../workflows/order-contract';
 import type { TestEngine } from '../support/engine';
 import { useTestEngine } from '../support/use-test-engine';
+import { placeTypedOrder } from '../support/place-typed-order';
+import type { TypedOrderRequest } from '../support/place-typed-order';
 import { DRIP_RUNS_PER_WORKFLOW_RUN } from '../../workflows/order-drip-feed';
 
 let engine: TestEngine;
@@ -21,20 +24,7 @@ useTestEngine((started) => (engine = started), { providerSync: true });
 const MINUTE = 60_000;
 
 /** Places an order the way the API would: the service's snapshot, then the order type's fields. */
-async function place(options: { userId: number; link: string; quantity: number; serviceId?: number; extra: Partial<OrderInput> }) {
-  const orderId = await reserveOrderId(engine.prisma);
-  const input = await buildOrderInput(engine.prisma, orderId, {
-    userId: options.userId,
-    serviceId: options.serviceId ?? engine.seed.serviceIds.followers,
-    link: options.link,
-    quantity: options.quantity,
-    placedAt: await engine.temporal.env.currentTimeMs(),
-  });
-  Object.assign(input, { serviceType: 'default' }, options.extra);
-  const result = await startOrder(engine.client, input);
-  expect(result).toMatchObject({ accepted: true });
-  return { orderId, input };
-}
+const place = (request: TypedOrderRequest) => placeTypedOrder(engine, request);
 
 /** A drip-feed of `runs` × 100 followers (rate 0.90 / 1000: 0.09000 a run). */
 async function dripFeed(link: string, runs: number, balance = '10.00000') {

@@ -18,11 +18,11 @@
 import { Worker } from '@temporalio/worker';
 import { Client } from 'pg';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { buildOrderInput, reserveOrderId, startOrder } from '../../worker/order-client';
 import type { OrderState } from '../../workflows/order-contract';
 import { orderWorkflowId } from '../../workflows/order-contract';
 import type { TestEngine } from '../support/engine';
 import { useTestEngine } from '../support/use-test-engine';
+import { placeTypedOrder } from '../support/place-typed-order';
 
 let engine: TestEngine;
 useTestEngine((started) => (engine = started));
@@ -30,17 +30,8 @@ useTestEngine((started) => (engine = started));
 /** An engine drip-feed of 2 runs of 100 followers, placed as the API would. */
 async function placeDripFeed(): Promise<number> {
   const userId = await engine.newUser('10.00000');
-  const orderId = await reserveOrderId(engine.prisma);
-  const input = await buildOrderInput(engine.prisma, orderId, {
-    userId,
-    serviceId: engine.seed.serviceIds.followers,
-    link: engine.uniqueLink('query-during-la'),
-    quantity: 200,
-    placedAt: await engine.temporal.env.currentTimeMs(),
-  });
-  Object.assign(input, { serviceType: 'default', dripFeed: { runs: 2, intervalMinutes: 60, quantityPerRun: 100, mode: 'engine' } });
-  expect(await startOrder(engine.client, input)).toMatchObject({ accepted: true });
-  return orderId;
+  const extra = { dripFeed: { runs: 2, intervalMinutes: 60, quantityPerRun: 100, mode: 'engine' as const } };
+  return (await placeTypedOrder(engine, { userId, link: engine.uniqueLink('query-during-la'), quantity: 200, extra })).orderId;
 }
 
 type JsonEvent = { eventId: string; eventType: string; [attributes: string]: unknown };
